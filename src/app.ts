@@ -1,0 +1,49 @@
+/**
+ * The REST application: one Hono sub-app per resource, one error handler,
+ * the OpenAPI document and its interactive UI.
+ */
+import { Scalar } from "@scalar/hono-api-reference";
+import { cors } from "hono/cors";
+import { createDb } from "./db/client";
+import { errorBody, onError } from "./lib/errors";
+import { createRouter } from "./lib/http";
+import { auth } from "./routes/auth";
+import { usersRouter } from "./routes/users";
+
+export function createApp() {
+  const app = createRouter();
+
+  app.use("*", async (c, next) => {
+    c.set("db", createDb(c.env.DB));
+    await next();
+  });
+  app.use("/api/*", cors({ origin: (o) => o ?? "*", credentials: true, maxAge: 600 }));
+
+  app.get("/health", (c) => c.json({ status: "healthy", success: true, timestamp: new Date().toISOString() }));
+
+  app.route("/api/auth", auth);
+  app.route("/api/users", usersRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Edge chat & presence API",
+      version: "1.0.0",
+      description:
+        "One backend for the status & contacts (000), professional chat (001), Socket.IO messaging (002), " +
+        "conversations (003) and chat-socket (004) documents. Message pages: page 1 (or skip=0) is the NEWEST " +
+        "page, each page in chronological order; hasNextPage/hasMore mean older messages exist. Conversations " +
+        "are ordered by last activity, newest first. Errors: `{success:false, statusCode, message, error, detail}`.",
+    },
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Edge chat & presence API" }));
+
+  app.notFound((c) => c.json(errorBody(404, `Route not found: ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.onError(onError);
+  return app;
+}

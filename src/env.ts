@@ -1,0 +1,25 @@
+import type { ConversationRoom } from "./objects/conversation-room";
+import type { EngineSession } from "./objects/engine-session";
+import type { UserHub } from "./objects/user-hub";
+
+/** Bindings declared in wrangler.toml (vars are strings). */
+export interface Env {
+  DB: D1Database;
+  UPLOADS: R2Bucket;
+  ENGINE_SESSION: DurableObjectNamespace<EngineSession>;
+  USER_HUB: DurableObjectNamespace<UserHub>;
+  CONVERSATION_ROOM: DurableObjectNamespace<ConversationRoom>;
+  JWT_SECRET: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  AUTH_PASSWORDLESS: string;
+  DEFAULT_PHONE_REGION: string;
+  COMPLIANCE_MODE: string;
+  PING_INTERVAL_MS: string;
+  PING_TIMEOUT_MS: string;
+  CONNECT_TIMEOUT_MS: string;
+  MAX_PAYLOAD: string;
+  UPLOAD_MAX_BYTES: string;
+  /** Test-only: overrides where calendar providers are reached (a local fake). */
+  CALENDAR_API_BASE?: string;
+}

@@ -1,0 +1,41 @@
+/**
+ * Worker entry: Socket.IO / Engine.IO traffic goes to the real-time gateway,
+ * everything else to the REST app; the cron trigger is the safety net for
+ * status expiry and schedules.
+ */
+import { createApp } from "./app";
+import type { Env } from "./env";
+import { handleRealtime, isRealtimePath } from "./realtime/gateway";
+import { runCron } from "./jobs/cron";
+
+export { ConversationRoom } from "./objects/conversation-room";
+export { EngineSession } from "./objects/engine-session";
+export { UserHub } from "./objects/user-hub";
+
+const app = createApp();
+
+/**
+ * Clients that post JSON without a Content-Type (e.g. `fetch` with a string
+ * body sends text/plain) are read as JSON, so the validator answers them
+ * instead of a 415.
+ */
+async function normalizeJsonRequest(request: Request): Promise<Request> {
+  if (request.method === "GET" || request.method === "HEAD" || !request.body) return request;
+  const type = request.headers.get("content-type");
+  if (type && !/^text\/plain/i.test(type)) return request;
+  const text = await request.text();
+  const headers = new Headers(request.headers);
+  if (/^\s*[[{]/.test(text)) headers.set("content-type", "application/json");
+  return new Request(request, { headers, body: text });
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (isRealtimePath(url.pathname, env)) return handleRealtime(request, env, ctx);
+    return app.fetch(await normalizeJsonRequest(request), env, ctx);
+  },
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(runCron(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Env>;

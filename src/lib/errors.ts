@@ -1,0 +1,83 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ZodError } from "zod";
+
+/**
+ * Every error body is the union of the documents' shapes (CONTRACT.md):
+ * `{success:false, statusCode, message, error, detail}`.
+ */
+export interface ErrorBody {
+  success: false;
+  statusCode: number;
+  message: string;
+  error: string;
+  detail: string;
+}
+
+const reasons: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Entity",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+};
+
+/** An expected failure: thrown anywhere, rendered by `onError`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (m: string) => new ApiError(400, m);
+export const unauthorized = (m = "Not authorized, no token") => new ApiError(401, m);
+export const forbidden = (m = "Access denied") => new ApiError(403, m);
+export const notFound = (m = "Not found") => new ApiError(404, m);
+export const conflict = (m: string) => new ApiError(409, m);
+
+export function errorBody(status: number, message: string): ErrorBody {
+  return {
+    success: false,
+    statusCode: status,
+    message,
+    error: reasons[status] ?? "Error",
+    detail: message,
+  };
+}
+
+/** Human-readable summary of a zod failure naming each offending field. */
+export function describeZodError(err: ZodError): string {
+  return err.issues
+    .map((i) => {
+      const path = i.path.length ? i.path.join(".") : "body";
+      return `${path}: ${i.message}`;
+    })
+    .join("; ");
+}
+
+export function onError(err: Error, c: Context): Response {
+  if (err instanceof ApiError) {
+    return c.json(errorBody(err.status, err.message), err.status, err.headers);
+  }
+  if (err instanceof ZodError) {
+    return c.json(errorBody(400, describeZodError(err)), 400);
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    const message = err.message || reasons[status] || "Error";
+    return c.json(errorBody(status, message), status);
+  }
+  console.error("unhandled error", err);
+  return c.json(errorBody(500, "Internal server error"), 500);
+}

@@ -1,0 +1,71 @@
+/** zod building blocks shared by routes and socket events. */
+import { z } from "@hono/zod-openapi";
+import { isObjectId, isUserRef } from "./ids";
+
+export const STATUS_VALUES = [
+  "available", "busy", "away", "dnd", "at_work", "at_home", "at_school", "at_college",
+  "at_hospital", "meeting", "driving", "commuting", "working_out", "eating", "sleeping",
+  "studying", "custom",
+] as const;
+export const StatusValue = z.enum(STATUS_VALUES);
+
+export const MESSAGE_TYPES = [
+  "text", "image", "video", "file", "visitor", "checkin", "checkout", "task", "note", "splitMoney",
+] as const;
+export const MessageType = z.enum(MESSAGE_TYPES);
+
+/** A user named by `_id` (24 hex) or `userId` (UUID). */
+export const UserRef = z
+  .string()
+  .trim()
+  .refine(isUserRef, { message: "must be a user id (24-hex _id or UUID userId)" })
+  .openapi({ example: "60d21b4667d0d8992e610c85" });
+
+/** Any other entity id (24 hex). */
+export const EntityId = z
+  .string()
+  .trim()
+  .refine(isObjectId, { message: "must be a 24-character hex id" })
+  .openapi({ example: "60d21b4667d0d8992e610c85" });
+
+export const UserRefParam = z.object({ userId: UserRef.openapi({ param: { name: "userId", in: "path" } }) });
+export const IdParam = z.object({ id: EntityId.openapi({ param: { name: "id", in: "path" } }) });
+
+export const IsoDate = z
+  .string()
+  .trim()
+  .refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO 8601 date" })
+  .transform((s) => new Date(s))
+  .openapi({ type: "string", format: "date-time", example: "2023-01-01T00:00:00.000Z" });
+
+export const Email = z.string().trim().toLowerCase().pipe(z.email({ message: "must be a valid email address" }));
+
+/** Query-string integers: "?page=2". */
+export const pageQuery = (defaultLimit: number, maxLimit = 100) =>
+  z.object({
+    page: z.coerce.number().int().min(1, "must be >= 1").default(1).openapi({ example: 1 }),
+    limit: z.coerce.number().int().min(1, "must be >= 1").max(maxLimit, `must be <= ${maxLimit}`).default(defaultLimit).openapi({ example: defaultLimit }),
+  });
+
+export const pagination = (page: number, limit: number, total: number) => ({
+  page,
+  limit,
+  total,
+  pages: Math.ceil(total / limit),
+});
+
+/** IANA time zone accepted by Intl. */
+export const TimeZone = z
+  .string()
+  .trim()
+  .refine(
+    (tz) => {
+      try {
+        new Intl.DateTimeFormat("en-US", { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "must be an IANA time zone such as Europe/Berlin" },
+  );

@@ -1,0 +1,25 @@
+import { eq } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
+import { users } from "../db/schema";
+import { unauthorized } from "../lib/errors";
+import type { AppEnv } from "../lib/http";
+import { resolveDialect, verifyToken } from "../lib/tokens";
+
+/** `Authorization: Bearer <jwt>`; sets `auth` and `dialect`. */
+export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+  if (!match) throw unauthorized("Not authorized, no token");
+  const result = await verifyToken(c.env, match[1]);
+  if (!result.ok) throw unauthorized(result.reason === "expired" ? "Token expired" : "Invalid token");
+  const row = await c.var.db
+    .select({ id: users.id, userId: users.userId })
+    .from(users)
+    .where(eq(users.id, result.claims.sub))
+    .get();
+  if (!row) throw unauthorized("User not found");
+  const dialect = resolveDialect(result.claims.dlc, c.req.query("dialect"));
+  c.set("auth", { id: row.id, userId: row.userId, dialect });
+  c.set("dialect", dialect);
+  await next();
+});

@@ -1,0 +1,186 @@
+/**
+ * /api/auth: registration (000), login (000 JSON by phone or email, 004 form
+ * login-or-register, dispatched on the body), and the existence check (000).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { config } from "../lib/config";
+import { ApiError, unauthorized } from "../lib/errors";
+import { createRouter, described, jsonBody } from "../lib/http";
+import { Email } from "../lib/schemas";
+import { issueToken } from "../lib/tokens";
+import {
+  checkPassword,
+  createUser,
+  findUserByEmail,
+  findUserByPhone,
+  phoneOrThrow,
+} from "../domain/users";
+import type { User } from "../db/schema";
+import { userSelf } from "../views/user";
+import { describeZodError } from "../lib/errors";
+
+const auth = createRouter();
+
+const Name = z.string().trim().min(1, "is required").max(100, "must be at most 100 characters");
+const Password = z.string().min(6, "must be at least 6 characters").max(200, "must be at most 200 characters");
+const Phone = z.string().trim().min(1, "is required").max(32, "is too long");
+
+const RegisterBody = z
+  .object({
+    name: Name,
+    phoneNumber: Phone,
+    email: Email,
+    password: Password,
+    username: z.string().trim().regex(/^[a-z0-9._-]{2,32}$/i, "must be 2-32 letters, digits, '.', '_' or '-'").optional(),
+    profileImage: z.string().trim().max(2048).optional(),
+  })
+  .openapi("RegisterRequest");
+
+const PhoneLoginBody = z.object({ phoneNumber: Phone, password: z.string().min(1, "is required") });
+const EmailLoginBody = z.object({ email: Email, password: z.string().min(1, "is required") });
+const FormLoginBody = z.object({
+  email: Email,
+  name: z.string().trim().min(1).max(100).optional(),
+  profile_image: z.string().trim().max(2048).optional(),
+  password: z.string().min(1).optional(),
+});
+
+const AnyLoginBody = z
+  .object({
+    phoneNumber: z.string().optional(),
+    email: z.string().optional(),
+    password: z.string().optional(),
+    name: z.string().optional(),
+    profile_image: z.string().optional(),
+  })
+  .openapi("LoginRequest", {
+    description:
+      "000: JSON `{phoneNumber, password}` (or `{email, password}`). 004: form `email, name, profile_image` " +
+      "(login-or-register; `password` too when the account has one).",
+  });
+
+async function standardAuthData(env: Parameters<typeof issueToken>[0], user: User) {
+  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "standard" });
+  return { ...userSelf(user), token };
+}
+
+auth.openapi(
+  createRoute({
+    method: "post",
+    path: "/register",
+    tags: ["Auth"],
+    summary: "Register a user (000)",
+    request: { body: jsonBody(RegisterBody) },
+    responses: { 201: described("Created: `{success, data: {_id, userId, ..., token}}`"), 400: described("Invalid or already exists") },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const phoneNumber = phoneOrThrow(body.phoneNumber, config(c.env).phoneRegion);
+    const user = await createUser(c.var.db, { ...body, phoneNumber });
+    return c.json({ success: true, data: await standardAuthData(c.env, user) }, 201);
+  },
+);
+
+const loginRoute = createRoute({
+  method: "post",
+  path: "/login",
+  tags: ["Auth"],
+  summary: "Log in (000 JSON) or log in / register (004 form)",
+  request: {
+    body: {
+      required: false,
+      content: {
+        "application/json": { schema: AnyLoginBody },
+        "application/x-www-form-urlencoded": { schema: AnyLoginBody },
+        "multipart/form-data": { schema: AnyLoginBody },
+      },
+    },
+  },
+  responses: {
+    200: described("000: `{success, data: {..., token}}`; 004: `{access_token, token_type, user}`"),
+    401: described("Invalid credentials"),
+  },
+});
+
+auth.openapi(loginRoute, async (c) => {
+  const contentType = c.req.header("content-type") ?? "";
+  const isForm = /form/i.test(contentType);
+  const raw: Record<string, unknown> = isForm ? c.req.valid("form") : c.req.valid("json");
+  const wantsChatSocket = isForm || (raw.phoneNumber === undefined && raw.password === undefined && raw.email !== undefined);
+
+  if (wantsChatSocket) {
+    const parsed = FormLoginBody.safeParse(raw);
+    if (!parsed.success) throw new ApiError(422, describeZodError(parsed.error));
+    return c.json(await chatSocketLogin(c.env, c.var.db, parsed.data));
+  }
+
+  let user: User | undefined;
+  let password: string;
+  if (raw.phoneNumber !== undefined) {
+    const parsed = PhoneLoginBody.safeParse(raw);
+    if (!parsed.success) throw new ApiError(400, describeZodError(parsed.error));
+    password = parsed.data.password;
+    user = await findUserByPhone(c.var.db, phoneOrThrow(parsed.data.phoneNumber, config(c.env).phoneRegion));
+  } else {
+    const parsed = EmailLoginBody.safeParse(raw);
+    if (!parsed.success) {
+      throw new ApiError(400, raw.email === undefined ? "phoneNumber: is required" : describeZodError(parsed.error));
+    }
+    password = parsed.data.password;
+    user = await findUserByEmail(c.var.db, parsed.data.email);
+  }
+  if (!user || !(await checkPassword(user, password))) throw unauthorized("Invalid credentials");
+  return c.json({ success: true, data: await standardAuthData(c.env, user) });
+});
+
+async function chatSocketLogin(
+  env: Parameters<typeof issueToken>[0],
+  db: Parameters<typeof createUser>[0],
+  body: z.infer<typeof FormLoginBody>,
+) {
+  let user = await findUserByEmail(db, body.email);
+  if (!user) {
+    user = await createUser(db, {
+      email: body.email,
+      name: body.name ?? body.email.split("@")[0],
+      profileImage: body.profile_image ?? null,
+      password: body.password ?? null,
+    });
+  } else if (user.passwordHash) {
+    if (!body.password) throw unauthorized("password: this account has a password; send it with the login");
+    if (!(await checkPassword(user, body.password))) throw unauthorized("Invalid credentials");
+  } else if (!config(env).passwordless) {
+    throw unauthorized("Passwordless login is disabled on this deployment");
+  }
+  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "chat-socket" });
+  return {
+    access_token: token,
+    token_type: "bearer",
+    user: {
+      _id: user.id,
+      userId: user.userId,
+      email: user.email,
+      name: user.name,
+      profile_image: user.profileImage,
+    },
+  };
+}
+
+auth.openapi(
+  createRoute({
+    method: "post",
+    path: "/check",
+    tags: ["Auth"],
+    summary: "Check whether a phone number is registered (000)",
+    request: { body: jsonBody(z.object({ phoneNumber: Phone })) },
+    responses: { 200: described("`{success, exists, data?}`") },
+  }),
+  async (c) => {
+    const { phoneNumber } = c.req.valid("json");
+    const user = await findUserByPhone(c.var.db, phoneOrThrow(phoneNumber, config(c.env).phoneRegion));
+    if (!user) return c.json({ success: true, exists: false });
+    return c.json({ success: true, exists: true, data: { _id: user.id, userId: user.userId, name: user.name } });
+  },
+);
+
+export { auth };

@@ -1,0 +1,175 @@
+/**
+ * /api/users: the owner's data and profile (000), profile edits (000),
+ * `me` and search (004).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq } from "drizzle-orm";
+import { statusHistory, statusSchedules, statusTemplates } from "../db/schema";
+import { requireUserByRef, searchUsers, updateProfile } from "../domain/users";
+import { config } from "../lib/config";
+import { forbidden } from "../lib/errors";
+import { bearer, createRouter, described, jsonBody, validationHook } from "../lib/http";
+import { normalizePhone } from "../lib/phone";
+import { Email, TimeZone, UserRefParam } from "../lib/schemas";
+import { issueToken } from "../lib/tokens";
+import { requireAuth } from "../middleware/auth";
+import { historyView, scheduleView, templateView } from "../views/status";
+import { userSelf } from "../views/user";
+import { ApiError } from "../lib/errors";
+
+const usersRouter = createRouter();
+usersRouter.use("*", requireAuth);
+
+/** Loads `:userId` (either form) and insists the caller is that user. */
+async function ownUser(c: { var: { db: import("../lib/http").Db; auth: { id: string } } }, ref: string) {
+  const user = await requireUserByRef(c.var.db, ref);
+  if (user.id !== c.var.auth.id) throw forbidden("Not authorized to access this user's data");
+  return user;
+}
+
+usersRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/me",
+    tags: ["Users"],
+    summary: "The current user (004)",
+    security: bearer,
+    responses: { 200: described("`{email, name, profile_image, is_online, last_seen, ...}`") },
+  }),
+  async (c) => {
+    const user = await requireUserByRef(c.var.db, c.var.auth.id);
+    return c.json(userSelf(user));
+  },
+);
+
+usersRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/search",
+    tags: ["Users"],
+    summary: "Search users by name or email (004)",
+    security: bearer,
+    request: {
+      query: z.object({
+        query: z.string().trim().min(1, "is required").max(100, "is too long"),
+        limit: z.coerce.number().int().min(1).max(50).default(20),
+      }),
+    },
+    responses: { 200: described("Array of `{email, name, profile_image, is_online}`"), 422: described("Missing query") },
+  }),
+  async (c) => {
+    const { query, limit } = c.req.valid("query");
+    const found = await searchUsers(c.var.db, query, c.var.auth.id, limit);
+    return c.json(
+      found.map((u) => ({
+        _id: u.id,
+        userId: u.userId,
+        email: u.email,
+        name: u.name,
+        username: u.username,
+        profile_image: u.profileImage,
+        profileImage: u.profileImage,
+        is_online: u.isOnline,
+        isOnline: u.isOnline,
+      })),
+    );
+  },
+  validationHook(422),
+);
+
+const ProfileBody = z
+  .object({
+    name: z.string().trim().min(1, "must not be empty").max(100).optional(),
+    email: Email.optional(),
+    phoneNumber: z.string().trim().min(1, "must not be empty").max(32).optional(),
+    password: z.string().min(6, "must be at least 6 characters").max(200).optional(),
+    username: z.string().trim().regex(/^[a-z0-9._-]{2,32}$/i, "must be 2-32 letters, digits, '.', '_' or '-'").optional(),
+    profileImage: z.string().trim().max(2048).nullable().optional(),
+    photoURL: z.string().trim().max(2048).nullable().optional(),
+    profile_image: z.string().trim().max(2048).nullable().optional(),
+    timezone: TimeZone.optional(),
+    statusVisibility: z.enum(["everyone", "contacts", "nobody"]).optional(),
+  })
+  .openapi("ProfileUpdate");
+
+usersRouter.openapi(
+  createRoute({
+    method: "put",
+    path: "/profile",
+    tags: ["Users"],
+    summary: "Update the current user's profile; re-issues the token (000)",
+    security: bearer,
+    request: { body: jsonBody(ProfileBody) },
+    responses: { 200: described("`{_id, userId, name, phoneNumber, email, status, customStatus, statusUntil, token}`") },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const user = await requireUserByRef(c.var.db, c.var.auth.id);
+    let phoneNumber: string | undefined;
+    if (body.phoneNumber !== undefined) {
+      const normalized = normalizePhone(body.phoneNumber, config(c.env).phoneRegion);
+      if (!normalized) throw new ApiError(400, "phoneNumber: not a valid phone number");
+      phoneNumber = normalized;
+    }
+    const updated = await updateProfile(c.var.db, user, {
+      ...body,
+      phoneNumber,
+      profileImage: body.profileImage ?? body.photoURL ?? body.profile_image,
+    });
+    const token = await issueToken(c.env, { sub: updated.id, uid: updated.userId, dlc: c.var.dialect });
+    return c.json({ ...userSelf(updated), token });
+  },
+);
+
+usersRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/{userId}/data",
+    tags: ["Users"],
+    summary: "A user's own data (000; owner only)",
+    security: bearer,
+    request: { params: UserRefParam },
+    responses: { 200: described("`{success, data}`"), 403: described("Not the owner"), 404: described("No such user") },
+  }),
+  async (c) => {
+    const user = await ownUser(c, c.req.valid("param").userId);
+    return c.json({ success: true, data: userSelf(user) });
+  },
+);
+
+usersRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/{userId}/profile",
+    tags: ["Users"],
+    summary: "Profile with recent history, active schedules and templates (000; owner only)",
+    security: bearer,
+    request: { params: UserRefParam },
+    responses: { 200: described("`{success, data: {profile, recentHistory, activeSchedules, templates}}`") },
+  }),
+  async (c) => {
+    const user = await ownUser(c, c.req.valid("param").userId);
+    const db = c.var.db;
+    const [history, schedules, templates] = await db.batch([
+      db.select().from(statusHistory).where(eq(statusHistory.userId, user.id)).orderBy(desc(statusHistory.startTime)).limit(10),
+      db
+        .select()
+        .from(statusSchedules)
+        .where(and(eq(statusSchedules.userId, user.id), eq(statusSchedules.active, true)))
+        .orderBy(statusSchedules.startTime)
+        .limit(50),
+      db.select().from(statusTemplates).where(eq(statusTemplates.userId, user.id)).orderBy(desc(statusTemplates.createdAt)).limit(50),
+    ]);
+    return c.json({
+      success: true,
+      data: {
+        profile: userSelf(user),
+        recentHistory: history.map((h) => historyView(h, user)),
+        activeSchedules: schedules.map((s) => scheduleView(s, user)),
+        templates: templates.map((t) => templateView(t, user)),
+      },
+    });
+  },
+);
+
+export { usersRouter };

@@ -1,0 +1,65 @@
+/**
+ * Views of a user. One field, many documented names: the profile image is
+ * `profileImage` (000), `photoURL` (001), `profilePicture` (003) and
+ * `profile_image` (004); presence is `isOnline`/`is_online` and
+ * `lastSeen`/`last_seen`. Every user object carries both `_id` and `userId`.
+ */
+import type { User } from "../db/schema";
+import { iso } from "./common";
+
+export function userIdentity(u: User) {
+  return {
+    _id: u.id,
+    userId: u.userId,
+    name: u.name,
+    email: u.email,
+    phoneNumber: u.phoneNumber,
+    username: u.username,
+    role: u.role,
+    profileImage: u.profileImage,
+    photoURL: u.profileImage,
+    profilePicture: u.profileImage,
+    profile_image: u.profileImage,
+  };
+}
+
+export function userStatus(u: User) {
+  return {
+    status: u.status,
+    customStatus: u.customStatus,
+    statusUntil: iso(u.statusUntil),
+  };
+}
+
+export function userPresence(u: User) {
+  const lastSeen = iso(u.lastSeen);
+  return { isOnline: u.isOnline, is_online: u.isOnline, lastSeen, last_seen: lastSeen };
+}
+
+/** The owner's own full view (000 data/profile, 004 /users/me). */
+export function userSelf(u: User) {
+  return {
+    ...userIdentity(u),
+    ...userStatus(u),
+    ...userPresence(u),
+    timezone: u.timezone,
+    statusVisibility: u.statusVisibility,
+    createdAt: iso(u.createdAt),
+    updatedAt: iso(u.updatedAt),
+  };
+}
+
+/** A short member reference (003 `members`, `senderId`). */
+export function userRef(u: Pick<User, "id" | "userId" | "name" | "email" | "profileImage" | "username">) {
+  return {
+    _id: u.id,
+    userId: u.userId,
+    name: u.name,
+    email: u.email,
+    username: u.username,
+    profilePicture: u.profileImage,
+    profileImage: u.profileImage,
+    photoURL: u.profileImage,
+    profile_image: u.profileImage,
+  };
+}

@@ -1,0 +1,96 @@
+/** Helpers for Workers-pool tests: requests through the real Worker entry. */
+import { exports } from "cloudflare:workers";
+
+export const BASE = "http://example.com";
+
+export interface JsonResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export async function api<T = any>(
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {},
+): Promise<JsonResponse<T>> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  let body: BodyInit | undefined;
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.form) {
+    body = new URLSearchParams(opts.form);
+    headers["content-type"] = "application/x-www-form-urlencoded";
+  } else if (opts.body !== undefined) {
+    body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+    headers["content-type"] ??= "application/json";
+  }
+  const res = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+let counter = 0;
+const phoneBase = Math.floor(Math.random() * 900_000);
+/** A unique US phone number per call (202-5xx-xxxx), as a client would type it. */
+export function uniquePhone(): string {
+  counter++;
+  return `2025${String((phoneBase + counter) % 1_000_000).padStart(6, "0")}`;
+}
+
+export interface TestUser {
+  _id: string;
+  userId: string;
+  name: string;
+  email: string;
+  phoneNumber: string;
+  token: string;
+  password: string;
+}
+
+/** Registers a fresh user (000 JSON) and returns its data and token. */
+export async function registerUser(overrides: Partial<{ name: string; email: string; phoneNumber: string; password: string }> = {}): Promise<TestUser> {
+  const tag = crypto.randomUUID().slice(0, 8);
+  const input = {
+    name: overrides.name ?? `User ${tag}`,
+    email: overrides.email ?? `user-${tag}@example.com`,
+    phoneNumber: overrides.phoneNumber ?? uniquePhone(),
+    password: overrides.password ?? "password123",
+  };
+  const res = await api("POST", "/api/auth/register", { body: input });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { ...res.body.data, password: input.password };
+}
+
+/**
+ * A user created straight through the domain layer (no password, so no KDF
+ * cost) with a real signed token. For tests that are not about credentials.
+ */
+export async function makeUser(overrides: Partial<{ name: string; email: string; phoneNumber: string; timezone: string }> = {}): Promise<TestUser> {
+  const { env } = await import("cloudflare:workers");
+  const { createDb } = await import("../../src/db/client");
+  const { createUser } = await import("../../src/domain/users");
+  const { issueToken } = await import("../../src/lib/tokens");
+  const { normalizePhone } = await import("../../src/lib/phone");
+  const tag = crypto.randomUUID().slice(0, 8);
+  const phone = overrides.phoneNumber ?? uniquePhone();
+  const user = await createUser(createDb(env.DB), {
+    name: overrides.name ?? `User ${tag}`,
+    email: overrides.email ?? `user-${tag}@example.com`,
+    phoneNumber: normalizePhone(phone, "US"),
+    timezone: overrides.timezone,
+  });
+  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "standard" });
+  return {
+    _id: user.id,
+    userId: user.userId,
+    name: user.name,
+    email: user.email!,
+    phoneNumber: user.phoneNumber!,
+    token,
+    password: "",
+  };
+}
