@@ -9,6 +9,7 @@ import { errorBody, onError } from "./lib/errors";
 import { createRouter } from "./lib/http";
 import { auth } from "./routes/auth";
 import { usersRouter } from "./routes/users";
+import { requireAuth } from "./middleware/auth";
 
 export function createApp() {
   const app = createRouter();
@@ -18,6 +19,12 @@ export function createApp() {
     await next();
   });
   app.use("/api/*", cors({ origin: (o) => o ?? "*", credentials: true, maxAge: 600 }));
+
+  // Everything under /api needs a bearer token except the auth routes themselves.
+  app.use("/api/*", async (c, next) => {
+    if (c.req.path.startsWith("/api/auth/") || c.req.method === "OPTIONS") return next();
+    return requireAuth(c, next);
+  });
 
   app.get("/health", (c) => c.json({ status: "healthy", success: true, timestamp: new Date().toISOString() }));
 

@@ -12,13 +12,11 @@ import { bearer, createRouter, described, jsonBody, validationHook } from "../li
 import { normalizePhone } from "../lib/phone";
 import { Email, TimeZone, UserRefParam } from "../lib/schemas";
 import { issueToken } from "../lib/tokens";
-import { requireAuth } from "../middleware/auth";
 import { historyView, scheduleView, templateView } from "../views/status";
 import { userSelf } from "../views/user";
 import { ApiError } from "../lib/errors";
 
 const usersRouter = createRouter();
-usersRouter.use("*", requireAuth);
 
 /** Loads `:userId` (either form) and insists the caller is that user. */
 async function ownUser(c: { var: { db: import("../lib/http").Db; auth: { id: string } } }, ref: string) {

@@ -1,0 +1,67 @@
+/**
+ * Who is related to whom. Presence and status go to friends, to users who
+ * have the person as a contact, and to conversation partners; never to
+ * someone the person has blocked.
+ */
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { contacts, conversationMembers, conversationMetadata, friendships } from "../db/schema";
+import type { Db } from "../lib/http";
+
+/** Users who should hear about `userId`'s presence/status (excluding those `userId` blocked). */
+export async function watchersOf(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.all<{ id: string }>(sql`
+    SELECT friend_id AS id FROM ${friendships} WHERE user_id = ${userId}
+    UNION
+    SELECT owner_id AS id FROM ${contacts} WHERE contact_id = ${userId}
+    UNION
+    SELECT m2.user_id AS id FROM ${conversationMembers} m1
+      JOIN ${conversationMembers} m2 ON m2.conversation_id = m1.conversation_id
+      WHERE m1.user_id = ${userId} AND m2.user_id != ${userId}
+    EXCEPT
+    SELECT other_user_id AS id FROM ${conversationMetadata} WHERE user_id = ${userId} AND is_blocked = 1
+  `);
+  return rows.map((r) => r.id);
+}
+
+/** Users whose presence `userId` may see: the same relation seen from the other side. */
+export async function watchedBy(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.all<{ id: string }>(sql`
+    SELECT friend_id AS id FROM ${friendships} WHERE user_id = ${userId}
+    UNION
+    SELECT contact_id AS id FROM ${contacts} WHERE owner_id = ${userId}
+    UNION
+    SELECT m2.user_id AS id FROM ${conversationMembers} m1
+      JOIN ${conversationMembers} m2 ON m2.conversation_id = m1.conversation_id
+      WHERE m1.user_id = ${userId} AND m2.user_id != ${userId}
+    EXCEPT
+    SELECT user_id AS id FROM ${conversationMetadata} WHERE other_user_id = ${userId} AND is_blocked = 1
+  `);
+  return rows.map((r) => r.id);
+}
+
+/** True when `blockerId` has blocked `otherId`. */
+export async function hasBlocked(db: Db, blockerId: string, otherId: string): Promise<boolean> {
+  const row = await db
+    .select({ b: conversationMetadata.isBlocked })
+    .from(conversationMetadata)
+    .where(and(eq(conversationMetadata.userId, blockerId), eq(conversationMetadata.otherUserId, otherId)))
+    .get();
+  return row?.b === true;
+}
+
+/** Of `candidates`, those who have blocked `userId`. */
+export async function blockersAmong(db: Db, userId: string, candidates: string[]): Promise<Set<string>> {
+  if (!candidates.length) return new Set();
+  const rows = await db
+    .select({ id: conversationMetadata.userId })
+    .from(conversationMetadata)
+    .where(
+      and(
+        eq(conversationMetadata.otherUserId, userId),
+        eq(conversationMetadata.isBlocked, true),
+        inArray(conversationMetadata.userId, candidates),
+      ),
+    )
+    .all();
+  return new Set(rows.map((r) => r.id));
+}

@@ -1,0 +1,29 @@
+/**
+ * The one way server code talks to connected clients: emit to a user (all of
+ * their connected devices) through that user's UserHub Durable Object.
+ *
+ * Events are given per dialect (CONTRACT.md): connections of the `standard`
+ * dialect get the 001/002 event names, `chat-socket` connections the 004
+ * names. A plain list goes to every connection alike.
+ */
+import type { Env } from "../env";
+import type { Dialect } from "../lib/tokens";
+
+export type EventArgs = [event: string, ...args: unknown[]];
+export type Outbound = EventArgs[] | Record<Dialect, EventArgs[]>;
+
+export function eventsFor(out: Outbound, dialect: Dialect): EventArgs[] {
+  return Array.isArray(out) ? out : out[dialect];
+}
+
+export const userHub = (env: Env, userId: string) => env.USER_HUB.get(env.USER_HUB.idFromName(userId));
+
+/** Emits to every live connection of `userId`; resolves to the number of connections reached. */
+export async function emitToUser(env: Env, userId: string, out: Outbound): Promise<number> {
+  return userHub(env, userId).emit(userId, out);
+}
+
+export async function emitToUsers(env: Env, userIds: Iterable<string>, out: Outbound): Promise<number> {
+  const counts = await Promise.all([...new Set(userIds)].map((id) => emitToUser(env, id, out).catch(() => 0)));
+  return counts.reduce((a, b) => a + b, 0);
+}
