@@ -1,6 +1,7 @@
-// Copies the committed local secrets to .dev.vars on first run, so a fresh
-// clone needs nothing but `npm install` and `npm run dev`.
+// Prepares a fresh clone for `wrangler dev` / tests: local secrets copied
+// from the committed example, browser assets vendored from node_modules.
 import { copyFileSync, existsSync } from "node:fs";
+import "./vendor-assets.mjs";
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");

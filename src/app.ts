@@ -2,7 +2,6 @@
  * The REST application: one Hono sub-app per resource, one error handler,
  * the OpenAPI document and its interactive UI.
  */
-import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
 import { createDb } from "./db/client";
 import { errorBody, onError } from "./lib/errors";
@@ -10,6 +9,23 @@ import { createRouter } from "./lib/http";
 import { auth } from "./routes/auth";
 import { usersRouter } from "./routes/users";
 import { requireAuth } from "./middleware/auth";
+
+/** Swagger UI over /openapi.json, served from our own assets (no CDN). */
+const docsPage = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Edge chat &amp; presence API</title>
+  <link rel="stylesheet" href="/vendor/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/vendor/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: true });
+  </script>
+</body>
+</html>`;
 
 export function createApp() {
   const app = createRouter();
@@ -48,7 +64,7 @@ export function createApp() {
         "are ordered by last activity, newest first. Errors: `{success:false, statusCode, message, error, detail}`.",
     },
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Edge chat & presence API" }));
+  app.get("/docs", (c) => c.html(docsPage));
 
   app.notFound((c) => c.json(errorBody(404, `Route not found: ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
   app.onError(onError);

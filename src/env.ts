@@ -6,6 +6,8 @@ import type { UserHub } from "./objects/user-hub";
 export interface Env {
   DB: D1Database;
   UPLOADS: R2Bucket;
+  /** Static files in public/ (web client, vendored browser builds). */
+  ASSETS: Fetcher;
   ENGINE_SESSION: DurableObjectNamespace<EngineSession>;
   USER_HUB: DurableObjectNamespace<UserHub>;
   CONVERSATION_ROOM: DurableObjectNamespace<ConversationRoom>;

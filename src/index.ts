@@ -14,6 +14,9 @@ export { UserHub } from "./objects/user-hub";
 
 const app = createApp();
 
+/** The web client (public/index.html, public/app/*) and vendored browser builds. */
+const isStaticPath = (p: string) => p === "/" || p === "/index.html" || p.startsWith("/app/") || p.startsWith("/vendor/");
+
 /**
  * Clients that post JSON without a Content-Type (e.g. `fetch` with a string
  * body sends text/plain) are read as JSON, so the validator answers them
@@ -33,6 +36,7 @@ export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
     if (isRealtimePath(url.pathname, env)) return handleRealtime(request, env, ctx);
+    if (isStaticPath(url.pathname)) return env.ASSETS.fetch(request);
     return app.fetch(await normalizeJsonRequest(request), env, ctx);
   },
   async scheduled(controller, env, ctx) {

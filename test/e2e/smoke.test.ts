@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { http, register } from "./client";
+import { baseUrl, http, register } from "./client";
 
 describe("wrangler dev smoke", () => {
   it("serves /health and /docs", async () => {
@@ -9,6 +9,10 @@ describe("wrangler dev smoke", () => {
     const docs = await http("GET", "/docs");
     expect(docs.status).toBe(200);
     expect(String(docs.body)).toContain("<html");
+    expect(String(docs.body)).toContain("/vendor/swagger-ui-bundle.js");
+    const bundle = await fetch(`${baseUrl()}/vendor/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect((await bundle.text()).length).toBeGreaterThan(100_000);
     const spec = await http("GET", "/openapi.json");
     expect(spec.status).toBe(200);
     expect(spec.body.paths["/api/auth/register"]).toBeDefined();
