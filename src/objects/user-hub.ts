@@ -9,6 +9,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { Outbound } from "../realtime/emit";
+import { createDb } from "../db/client";
+import { nextStatusWakeAt, runStatusTimer } from "../domain/status";
+
+const STATUS_TIMER_USER_KEY = "statusTimer:user";
 
 export class UserHub extends DurableObject<Env> {
   // ---- Live sessions and presence (real-time gateway) ----
@@ -19,4 +23,24 @@ export class UserHub extends DurableObject<Env> {
   }
 
   // ---- Status timer (status expiry and schedules) ----
+
+  /**
+   * (Re)sets this user's ONE alarm to the next status expiry or schedule
+   * event, or deletes it when there is none. Returns the wake-up time.
+   */
+  async armStatusTimer(userId: string): Promise<number | null> {
+    await this.ctx.storage.put(STATUS_TIMER_USER_KEY, userId);
+    const next = await nextStatusWakeAt(this.env, createDb(this.env.DB), userId, Date.now());
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+    return next;
+  }
+
+  /** Expired status -> `available`, due schedule events applied, then re-armed. */
+  async alarm(): Promise<void> {
+    const userId = await this.ctx.storage.get<string>(STATUS_TIMER_USER_KEY);
+    if (!userId) return;
+    await runStatusTimer(this.env, createDb(this.env.DB), userId, Date.now());
+    await this.armStatusTimer(userId);
+  }
 }

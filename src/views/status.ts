@@ -47,3 +47,39 @@ export function scheduleView(s: StatusSchedule, owner: Owner) {
     updatedAt: iso(s.updatedAt),
   };
 }
+
+type StatusFields = Pick<User, "status" | "customStatus" | "statusUntil">;
+
+/**
+ * The status a reader sees: a status whose `statusUntil` has passed reads as
+ * `available` even in the instant before the user's timer has reverted it.
+ */
+export function effectiveStatus(u: StatusFields, now = Date.now()) {
+  if (u.statusUntil && u.statusUntil.getTime() <= now) {
+    return { status: "available", customStatus: "", statusUntil: null as string | null };
+  }
+  return { status: u.status, customStatus: u.customStatus, statusUntil: iso(u.statusUntil) };
+}
+
+/** 000 `/api/status-management` data: `{userId, status, customStatus, statusUntil}` (plus `_id`). */
+export function statusView(u: User, now = Date.now()) {
+  return { _id: u.id, userId: u.userId, ...effectiveStatus(u, now) };
+}
+
+/** 000 socket `contact_status_update` payload; `contactId` is the owner's `_id`. */
+export function contactStatusUpdate(u: User, at: number) {
+  return {
+    contactId: u.id,
+    userId: u.userId,
+    name: u.name,
+    status: u.status,
+    customStatus: u.customStatus,
+    statusUntil: iso(u.statusUntil),
+    timestamp: iso(at),
+  };
+}
+
+/** 000 socket `contacts_status_initial` entry. */
+export function contactStatusEntry(u: User, now = Date.now()) {
+  return { contactId: u.id, userId: u.userId, name: u.name, ...effectiveStatus(u, now) };
+}

@@ -1,0 +1,70 @@
+/**
+ * Who may see whose current status (CONTRACT.md "Privacy"):
+ *
+ * - the owner always sees their own status;
+ * - nobody the owner has blocked (conversation_metadata.is_blocked) sees it;
+ * - otherwise the owner's `statusVisibility` decides:
+ *   `everyone` (default): every signed-in user,
+ *   `contacts`: people the owner has as a contact or as a friend,
+ *   `nobody`: only the owner.
+ *
+ * The rule is written ONCE, as an SQL expression over a `users` row, so
+ * single lookups, lists (joins) and the socket handlers apply exactly the
+ * same rule. `visibleWatchers` applies it from the owner's side for pushes.
+ */
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import { contacts, conversationMetadata, friendships, type User, users } from "../db/schema";
+import type { Db } from "../lib/http";
+
+export type StatusVisibility = "everyone" | "contacts" | "nobody";
+
+/** 1 when `viewerId` may see the status of the `users` row in scope, else 0. */
+export function canSeeStatusSql(viewerId: string): SQL<number> {
+  return sql<number>`(CASE
+    WHEN ${users.id} = ${viewerId} THEN 1
+    WHEN EXISTS (SELECT 1 FROM conversation_metadata vb
+                 WHERE vb.user_id = ${users.id} AND vb.other_user_id = ${viewerId} AND vb.is_blocked = 1) THEN 0
+    WHEN ${users.statusVisibility} = 'everyone' THEN 1
+    WHEN ${users.statusVisibility} = 'contacts' AND (
+      EXISTS (SELECT 1 FROM contacts vc WHERE vc.owner_id = ${users.id} AND vc.contact_id = ${viewerId})
+      OR EXISTS (SELECT 1 FROM friendships vf WHERE vf.user_id = ${users.id} AND vf.friend_id = ${viewerId})
+    ) THEN 1
+    ELSE 0 END)`;
+}
+
+/** May `viewerId` see `owner`'s current status? */
+export async function canSeeStatus(db: Db, viewerId: string, owner: Pick<User, "id">): Promise<boolean> {
+  if (owner.id === viewerId) return true;
+  const row = await db
+    .select({ visible: canSeeStatusSql(viewerId) })
+    .from(users)
+    .where(eq(users.id, owner.id))
+    .get();
+  return Number(row?.visible) === 1;
+}
+
+/** Of `viewerIds`, those who may see `owner`'s status (same rule, evaluated from the owner's side). */
+export async function visibleWatchers(
+  db: Db,
+  owner: Pick<User, "id" | "statusVisibility">,
+  viewerIds: string[],
+): Promise<string[]> {
+  const candidates = viewerIds.filter((v) => v !== owner.id);
+  const mode = owner.statusVisibility;
+  if (!candidates.length || (mode !== "everyone" && mode !== "contacts")) return [];
+  const [blockedRows, contactRows, friendRows] = await db.batch([
+    db
+      .select({ id: conversationMetadata.otherUserId })
+      .from(conversationMetadata)
+      .where(and(eq(conversationMetadata.userId, owner.id), eq(conversationMetadata.isBlocked, true))),
+    db.select({ id: contacts.contactId }).from(contacts).where(eq(contacts.ownerId, owner.id)),
+    db.select({ id: friendships.friendId }).from(friendships).where(eq(friendships.userId, owner.id)),
+  ]);
+  const blocked = new Set(blockedRows.map((r) => r.id));
+  let allowed = candidates.filter((v) => !blocked.has(v));
+  if (mode === "contacts") {
+    const circle = new Set([...contactRows, ...friendRows].map((r) => r.id));
+    allowed = allowed.filter((v) => circle.has(v));
+  }
+  return allowed;
+}
