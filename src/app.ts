@@ -9,6 +9,7 @@ import { createRouter } from "./lib/http";
 import { auth } from "./routes/auth";
 import { usersRouter } from "./routes/users";
 import { requireAuth } from "./middleware/auth";
+import { checkApiRate } from "./lib/rate-limit";
 
 /** Swagger UI over /openapi.json, served from our own assets (no CDN). */
 const docsPage = `<!doctype html>
@@ -35,6 +36,11 @@ export function createApp() {
     await next();
   });
   app.use("/api/*", cors({ origin: (o) => o ?? "*", credentials: true, maxAge: 600 }));
+
+  app.use("/api/*", async (c, next) => {
+    await checkApiRate(c.env, c.req.raw);
+    await next();
+  });
 
   // Everything under /api needs a bearer token except the auth routes themselves.
   app.use("/api/*", async (c, next) => {

@@ -22,6 +22,11 @@ export interface Env {
   CONNECT_TIMEOUT_MS: string;
   MAX_PAYLOAD: string;
   UPLOAD_MAX_BYTES: string;
+  RATE_LIMIT_EXEMPT_IPS: string;
+  /** 004 rate limits (Workers Rate Limiting bindings). */
+  MESSAGE_LIMITER: RateLimit;
+  CONNECT_LIMITER: RateLimit;
+  API_LIMITER: RateLimit;
   /** Test-only: overrides where calendar providers are reached (a local fake). */
   CALENDAR_API_BASE?: string;
 }

@@ -39,7 +39,7 @@ export async function startWrangler(opts: { env?: string; vars?: Record<string, 
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
   const port = opts.port ?? (await freePort());
   const inspectorPort = await freePort();
-  const vars = { JWT_SECRET: "e2e-secret-0123456789abcdef", AUTH_PASSWORDLESS: "true", ...(opts.vars ?? {}) };
+  const vars = { JWT_SECRET: "e2e-secret-0123456789abcdef", AUTH_PASSWORDLESS: "true", RATE_LIMIT_EXEMPT_IPS: "127.0.0.1,::1", ...(opts.vars ?? {}) };
   const child: ChildProcess = spawn(
     "npx",
     [
