@@ -1,4 +1,557 @@
+/**
+ * EngineSession: one Durable Object per Engine.IO connection, addressed by
+ * the session id (`idFromName(sid)`, see src/realtime/gateway.ts).
+ *
+ * Owns the connection's transports and the Socket.IO session on top:
+ * - HTTP long-polling: at most one GET (held open until there is something
+ *   to send) and one POST in flight; packets joined by `\x1e`.
+ * - WebSocket, accepted with the hibernation API: per-socket state (role,
+ *   heartbeat) in `serializeAttachment`, everything else rebuilt from
+ *   storage after wake-up.
+ * - The polling -> WebSocket upgrade (`2probe` / `3probe` / `5`, noop to a
+ *   pending GET).
+ * - Heartbeat by the object's alarm: `2` every pingInterval, close when no
+ *   `3` arrives within pingTimeout. The alarm also enforces Socket.IO's
+ *   connect timeout and the upgrade timeout, and notices a WebSocket lost
+ *   across a restart.
+ *
+ * Closing deletes all of the object's storage (an unknown sid and a closed
+ * one are the same 400 to a client).
+ */
 import { DurableObject } from "cloudflare:workers";
+import { createDb } from "../db/client";
 import type { Env } from "../env";
+import { config } from "../lib/config";
+import { complianceSocketApp } from "../realtime/compliance";
+import type { EventArgs } from "../realtime/emit";
+import {
+  decodeFrame,
+  decodePayloadText,
+  encodeFrame,
+  encodePayloadText,
+  frameSize,
+  openPacket,
+  type Packet,
+  type Transport,
+} from "../realtime/engine/codec";
+import { corsHeaders, ENGINE_ERRORS, engineError, GATEWAY_HEADERS, type SessionKind } from "../realtime/gateway";
+import { productApp } from "../realtime/socket/app";
+import { type HandshakeInfo, ProtocolError, type SioState, SocketServer } from "../realtime/socket/server";
 
-export class EngineSession extends DurableObject<Env> {}
+interface Meta {
+  sid: string;
+  kind: SessionKind;
+  /** the transport carrying packets now */
+  transport: Transport;
+  pingInterval: number;
+  pingTimeout: number;
+  maxPayload: number;
+  handshake: HandshakeInfo;
+  /** Socket.IO: close unless a namespace is joined by then */
+  connectDeadline: number | null;
+}
+
+/** `ping`: send a ping at `at`; `pong`: a ping is out, close unless the pong arrives by `at`. */
+interface Heartbeat {
+  phase: "ping" | "pong";
+  at: number;
+}
+
+interface WsAttachment {
+  role: "main" | "probe";
+  /** heartbeat of a WebSocket session (kept with the socket so hibernation needs no storage write) */
+  hb?: Heartbeat;
+  /** probe: `3probe` was sent */
+  probed?: boolean;
+  /** probe: give up on the upgrade at this time */
+  deadline?: number;
+}
+
+/** How long a client may take between opening the probe WebSocket and sending `5`. */
+export const UPGRADE_TIMEOUT_MS = 10_000;
+
+const QUERY_NOISE = new Set(["EIO", "transport", "sid", "t", "b64", "j"]);
+
+const TEXT = "text/plain; charset=UTF-8";
+
+export class EngineSession extends DurableObject<Env> {
+  private meta: Meta | null;
+  private hbCache: Heartbeat | null = null;
+  /** outgoing packets waiting for a polling GET */
+  private buffer: Packet[] = [];
+  private pendingGet: { resolve: (r: Response) => void; cors: Record<string, string> } | null = null;
+  private postInFlight = false;
+  private flushScheduled = false;
+  private closing = false;
+  private alarmAt: number | null = null;
+  private sioServer: SocketServer | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.meta = ctx.storage.kv.get<Meta>("meta") ?? null;
+  }
+
+  // ---- requests from the gateway ----
+
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const transport = url.searchParams.get("transport") as Transport;
+    const kind = (request.headers.get(GATEWAY_HEADERS.kind) ?? "socket") as SessionKind;
+    const handshakeSid = request.headers.get(GATEWAY_HEADERS.handshakeSid);
+    if (handshakeSid) return this.handshake(request, url, handshakeSid, kind, transport);
+
+    const meta = this.meta;
+    if (!meta || this.closing || meta.kind !== kind) return engineError(request, ENGINE_ERRORS.sessionUnknown);
+    const hb = this.heartbeat();
+    if (hb.phase === "pong" && Date.now() > hb.at) {
+      // The alarm is about to close it; a late client must not see it alive.
+      await this.closeSession("ping timeout");
+      return engineError(request, ENGINE_ERRORS.sessionUnknown);
+    }
+    if (transport === "websocket") return this.openProbe(request);
+    if (meta.transport !== "polling") return engineError(request, ENGINE_ERRORS.badRequest);
+    return request.method === "GET" ? this.pollGet(request) : this.pollPost(request);
+  }
+
+  private handshake(request: Request, url: URL, sid: string, kind: SessionKind, transport: Transport): Response {
+    if (this.meta) return engineError(request, ENGINE_ERRORS.badRequest);
+    const cfg = config(this.env);
+    const now = Date.now();
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) if (!QUERY_NOISE.has(k)) query[k] = v;
+    const authorization = request.headers.get("authorization") ?? undefined;
+    const meta: Meta = {
+      sid,
+      kind,
+      transport,
+      pingInterval: cfg.pingIntervalMs,
+      pingTimeout: cfg.pingTimeoutMs,
+      maxPayload: cfg.maxPayload,
+      handshake: authorization ? { query, authorization } : { query },
+      connectDeadline: kind === "socket" ? now + cfg.connectTimeoutMs : null,
+    };
+    this.meta = meta;
+    this.ctx.storage.kv.put("meta", meta);
+    const hb: Heartbeat = { phase: "ping", at: now + meta.pingInterval };
+    const open = openPacket({
+      sid,
+      upgrades: transport === "polling" ? ["websocket"] : [],
+      pingInterval: meta.pingInterval,
+      pingTimeout: meta.pingTimeout,
+      maxPayload: meta.maxPayload,
+    });
+
+    if (transport === "websocket") {
+      const pair = new WebSocketPair();
+      const [client, server] = [pair[0], pair[1]];
+      this.ctx.acceptWebSocket(server);
+      server.serializeAttachment({ role: "main", hb } satisfies WsAttachment);
+      this.hbCache = hb;
+      server.send(encodeFrame(open));
+      this.scheduleAlarm();
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    this.saveHeartbeat(hb);
+    this.scheduleAlarm();
+    return this.text(request, encodePayloadText([open]));
+  }
+
+  // ---- HTTP long-polling ----
+
+  private pollGet(request: Request): Response | Promise<Response> {
+    if (this.pendingGet) {
+      // A second concurrent GET is a protocol error: it closes the session
+      // (the pending GET is completed with a close packet).
+      this.ctx.waitUntil(this.closeSession("transport error: overlapping polling GET"));
+      return engineError(request, ENGINE_ERRORS.badRequest);
+    }
+    if (this.probing()) return this.text(request, encodePayloadText([{ type: "noop" }]));
+    if (this.buffer.length) return this.text(request, this.takePayload());
+    return new Promise<Response>((resolve) => {
+      this.pendingGet = { resolve, cors: corsHeaders(request) };
+    });
+  }
+
+  private async pollPost(request: Request): Promise<Response> {
+    const meta = this.meta!;
+    if (request.method !== "POST") return engineError(request, ENGINE_ERRORS.badHandshakeMethod);
+    if (this.postInFlight) {
+      this.ctx.waitUntil(this.closeSession("transport error: overlapping polling POST"));
+      return engineError(request, ENGINE_ERRORS.badRequest);
+    }
+    if (Number(request.headers.get("content-length") ?? "0") > meta.maxPayload) {
+      this.ctx.waitUntil(this.closeSession("transport error: payload too large"));
+      return engineError(request, { code: 3, message: "Payload too large" }, 413);
+    }
+    this.postInFlight = true;
+    let body: string;
+    try {
+      body = await request.text();
+    } finally {
+      this.postInFlight = false;
+    }
+    if (!this.meta || this.closing) return engineError(request, ENGINE_ERRORS.sessionUnknown);
+    if (frameSize(body) > meta.maxPayload) {
+      this.ctx.waitUntil(this.closeSession("transport error: payload too large"));
+      return engineError(request, { code: 3, message: "Payload too large" }, 413);
+    }
+    const packets = decodePayloadText(body);
+    if (!packets) {
+      this.ctx.waitUntil(this.closeSession("parse error"));
+      return engineError(request, ENGINE_ERRORS.badRequest);
+    }
+    for (const p of packets) {
+      if (!this.meta || this.closing) break;
+      this.onPacket(p);
+    }
+    return this.text(request, "ok", "text/html");
+  }
+
+  private takePayload(): string {
+    const payload = encodePayloadText(this.buffer);
+    this.buffer = [];
+    return payload;
+  }
+
+  private scheduleFlush() {
+    if (this.flushScheduled || !this.pendingGet) return;
+    this.flushScheduled = true;
+    // Packets sent in the same turn go out in one response.
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      if (!this.pendingGet || !this.buffer.length || this.probing()) return;
+      this.answerGet(this.takePayload());
+    });
+  }
+
+  private answerGet(payload: string) {
+    const pending = this.pendingGet;
+    if (!pending) return;
+    this.pendingGet = null;
+    pending.resolve(new Response(payload, { status: 200, headers: { "content-type": TEXT, ...pending.cors } }));
+  }
+
+  // ---- WebSocket (hibernatable) ----
+
+  private openProbe(request: Request): Response {
+    const meta = this.meta!;
+    if (meta.transport !== "polling" || this.socketsBy("probe").length) return engineError(request, ENGINE_ERRORS.badRequest);
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ role: "probe", probed: false, deadline: Date.now() + UPGRADE_TIMEOUT_MS } satisfies WsAttachment);
+    this.scheduleAlarm();
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const meta = this.meta;
+    const att = ws.deserializeAttachment() as WsAttachment | null;
+    if (!meta || this.closing || !att) {
+      safeClose(ws, 1000, "session closed");
+      return;
+    }
+    if (frameSize(message) > meta.maxPayload) {
+      if (att.role === "probe") return this.abortProbe(ws, 1009, "message too big");
+      await this.closeSession("transport error: message too big", { code: 1009 });
+      return;
+    }
+    const packet = decodeFrame(message);
+    if (att.role === "probe") return this.onProbePacket(ws, att, packet);
+    if (packet.type === "error") {
+      await this.closeSession("parse error", { code: 1002 });
+      return;
+    }
+    this.onPacket(packet);
+  }
+
+  async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    safeClose(ws, code, reason);
+    await this.onSocketGone(ws, "transport close");
+  }
+
+  async webSocketError(ws: WebSocket): Promise<void> {
+    safeClose(ws, 1011, "transport error");
+    await this.onSocketGone(ws, "transport error");
+  }
+
+  private async onSocketGone(ws: WebSocket, reason: string) {
+    const att = ws.deserializeAttachment() as WsAttachment | null;
+    if (att?.role === "probe") {
+      // Upgrade abandoned: polling carries on.
+      this.scheduleFlush();
+      return;
+    }
+    if (this.meta?.transport === "websocket") await this.closeSession(reason, { clientInitiated: true });
+  }
+
+  private onProbePacket(ws: WebSocket, att: WsAttachment, packet: Packet) {
+    if (packet.type === "ping" && packet.data === "probe" && !att.probed) {
+      ws.send(encodeFrame({ type: "pong", data: "probe" }));
+      ws.serializeAttachment({ ...att, probed: true } satisfies WsAttachment);
+      // The client pauses polling: release its pending GET.
+      if (this.pendingGet) this.answerGet(encodePayloadText([{ type: "noop" }]));
+      return;
+    }
+    if (packet.type === "upgrade" && att.probed) {
+      const meta = this.meta!;
+      ws.serializeAttachment({ role: "main", hb: this.heartbeat() } satisfies WsAttachment);
+      meta.transport = "websocket";
+      this.ctx.storage.kv.put("meta", meta);
+      this.ctx.storage.kv.delete("hb");
+      if (this.pendingGet) this.answerGet(encodePayloadText([{ type: "noop" }]));
+      const queued = this.buffer;
+      this.buffer = [];
+      for (const p of queued) ws.send(encodeFrame(p));
+      this.scheduleAlarm();
+      return;
+    }
+    this.abortProbe(ws, 1002, "invalid upgrade");
+  }
+
+  private abortProbe(ws: WebSocket, code: number, reason: string) {
+    safeClose(ws, code, reason);
+    this.scheduleFlush();
+  }
+
+  private socketsBy(role: WsAttachment["role"]): WebSocket[] {
+    return this.ctx.getWebSockets().filter((ws) => {
+      const att = ws.deserializeAttachment() as WsAttachment | null;
+      return att?.role === role && ws.readyState <= WebSocket.OPEN;
+    });
+  }
+
+  private mainSocket(): WebSocket | undefined {
+    return this.socketsBy("main")[0];
+  }
+
+  /** A probe answered `3probe` and the upgrade is not finished: polling gets noops. */
+  private probing(): boolean {
+    return this.socketsBy("probe").some((ws) => (ws.deserializeAttachment() as WsAttachment).probed);
+  }
+
+  // ---- packets ----
+
+  private onPacket(packet: Packet) {
+    switch (packet.type) {
+      case "pong":
+        this.saveHeartbeat({ phase: "ping", at: Date.now() + this.meta!.pingInterval });
+        this.scheduleAlarm();
+        return;
+      case "ping":
+        // Engine.IO v4 clients do not ping; answer anyway, like the reference server.
+        this.send([{ type: "pong", data: packet.data }]);
+        return;
+      case "message":
+        this.onMessage(packet.data as string | ArrayBuffer);
+        return;
+      case "close":
+        this.ctx.waitUntil(this.closeSession("transport close", { clientInitiated: true }));
+        return;
+      default:
+        // noop, upgrade (outside an upgrade), open: nothing to do
+        return;
+    }
+  }
+
+  private onMessage(data: string | ArrayBuffer) {
+    if (this.meta!.kind === "engine") {
+      this.send([{ type: "message", data }]);
+      return;
+    }
+    try {
+      this.sio().receive(data);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) console.error("socket.io decode failed", err);
+      this.ctx.waitUntil(this.closeSession(`parse error: ${(err as Error).message}`, { code: 1002 }));
+    }
+  }
+
+  /** Sends packets on the current transport; false when the connection is gone. */
+  private send(packets: Packet[]): boolean {
+    const meta = this.meta;
+    if (!meta || this.closing) return false;
+    if (meta.transport === "websocket") {
+      const ws = this.mainSocket();
+      if (!ws) {
+        this.ctx.waitUntil(this.closeSession("transport close"));
+        return false;
+      }
+      for (const p of packets) ws.send(encodeFrame(p));
+      return true;
+    }
+    this.buffer.push(...packets);
+    this.scheduleFlush();
+    return true;
+  }
+
+  // ---- Socket.IO ----
+
+  private sio(): SocketServer {
+    if (this.sioServer) return this.sioServer;
+    const meta = this.meta!;
+    const app = config(this.env).compliance ? complianceSocketApp : productApp(this.env, createDb(this.env.DB));
+    this.sioServer = new SocketServer(
+      {
+        sid: meta.sid,
+        handshake: meta.handshake,
+        send: (messages) => void this.send(messages.map((data) => ({ type: "message", data }))),
+        close: (reason) => this.ctx.waitUntil(this.closeSession(reason)),
+        joined: () => {
+          if (this.meta && this.meta.connectDeadline !== null) {
+            this.meta.connectDeadline = null;
+            this.ctx.storage.kv.put("meta", this.meta);
+          }
+        },
+        load: () => this.ctx.storage.kv.get<SioState>("sio"),
+        save: (state) => {
+          if (this.meta && !this.closing) this.ctx.storage.kv.put("sio", state);
+        },
+      },
+      app,
+    );
+    return this.sioServer;
+  }
+
+  /**
+   * RPC from UserHub (and later conversation rooms): emit events to this
+   * connection's namespace. False when the connection is gone or the
+   * namespace is not joined, so the caller can forget it.
+   */
+  async deliver(nsp: string, events: EventArgs[]): Promise<boolean> {
+    const meta = this.meta;
+    if (!meta || this.closing || meta.kind !== "socket") return false;
+    const sio = this.sio();
+    if (!sio.namespaces().includes(nsp)) return false;
+    if (meta.transport === "websocket" && !this.mainSocket()) {
+      await this.closeSession("transport close");
+      return false;
+    }
+    for (const [event, ...args] of events) sio.emit(nsp, event, args);
+    return true;
+  }
+
+  /** For tests and diagnostics. */
+  async inspect() {
+    const meta = this.meta;
+    return {
+      open: !!meta && !this.closing,
+      transport: meta?.transport ?? null,
+      namespaces: meta?.kind === "socket" && !this.closing ? this.sio().namespaces() : [],
+      heartbeat: meta ? this.heartbeat() : null,
+      buffered: this.buffer.length,
+      pendingGet: !!this.pendingGet,
+      alarm: await this.ctx.storage.getAlarm(),
+    };
+  }
+
+  // ---- heartbeat, timeouts, close ----
+
+  private heartbeat(): Heartbeat {
+    if (this.hbCache) return this.hbCache;
+    const meta = this.meta;
+    let hb: Heartbeat | undefined;
+    if (meta?.transport === "websocket") hb = (this.mainSocket()?.deserializeAttachment() as WsAttachment | null)?.hb;
+    else hb = this.ctx.storage.kv.get<Heartbeat>("hb");
+    this.hbCache = hb ?? { phase: "ping", at: Date.now() + (meta?.pingInterval ?? 25_000) };
+    return this.hbCache;
+  }
+
+  private saveHeartbeat(hb: Heartbeat) {
+    this.hbCache = hb;
+    if (!this.meta || this.closing) return;
+    if (this.meta.transport === "websocket") {
+      const ws = this.mainSocket();
+      if (ws) ws.serializeAttachment({ ...(ws.deserializeAttachment() as WsAttachment), hb } satisfies WsAttachment);
+    } else {
+      this.ctx.storage.kv.put("hb", hb);
+    }
+  }
+
+  private scheduleAlarm() {
+    const meta = this.meta;
+    if (!meta || this.closing) return;
+    const times = [this.heartbeat().at];
+    if (meta.connectDeadline !== null) times.push(meta.connectDeadline);
+    for (const ws of this.socketsBy("probe")) {
+      const d = (ws.deserializeAttachment() as WsAttachment).deadline;
+      if (d) times.push(d);
+    }
+    const next = Math.min(...times);
+    if (next === this.alarmAt) return;
+    this.alarmAt = next;
+    void this.ctx.storage.setAlarm(next);
+  }
+
+  async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const meta = this.meta;
+    if (!meta || this.closing) {
+      await this.ctx.storage.deleteAll();
+      return;
+    }
+    const now = Date.now();
+    if (meta.transport === "websocket" && !this.mainSocket()) {
+      // e.g. the runtime restarted and the socket is gone
+      await this.closeSession("transport close");
+      return;
+    }
+    for (const ws of this.socketsBy("probe")) {
+      const d = (ws.deserializeAttachment() as WsAttachment).deadline;
+      if (d && now >= d) this.abortProbe(ws, 1000, "upgrade timeout");
+    }
+    if (meta.connectDeadline !== null && now >= meta.connectDeadline) {
+      if (meta.kind === "socket" && this.sio().namespaces().length === 0) {
+        await this.closeSession("connect timeout");
+        return;
+      }
+      meta.connectDeadline = null;
+      this.ctx.storage.kv.put("meta", meta);
+    }
+    const hb = this.heartbeat();
+    if (hb.phase === "pong" && now >= hb.at) {
+      await this.closeSession("ping timeout");
+      return;
+    }
+    if (hb.phase === "ping" && now >= hb.at) {
+      // Measured from when the ping was due, unless the alarm came very late.
+      const from = now - hb.at < 50 ? hb.at : now;
+      this.saveHeartbeat({ phase: "pong", at: from + meta.pingTimeout });
+      this.send([{ type: "ping" }]);
+    }
+    this.scheduleAlarm();
+  }
+
+  /**
+   * Ends the session: a pending GET gets `1` (or `6` when the client asked
+   * to close), WebSockets are closed, every joined namespace disconnects
+   * (presence detaches), and storage is wiped.
+   */
+  private async closeSession(reason: string, opts: { clientInitiated?: boolean; code?: number } = {}): Promise<void> {
+    const meta = this.meta;
+    if (!meta || this.closing) return;
+    const sio = meta.kind === "socket" ? this.sio() : null;
+    this.closing = true;
+    if (this.pendingGet) this.answerGet(encodePayloadText([{ type: opts.clientInitiated ? "noop" : "close" }]));
+    this.buffer = [];
+    for (const ws of this.ctx.getWebSockets()) safeClose(ws, opts.code ?? 1000, reason.slice(0, 120));
+    this.meta = null;
+    this.hbCache = null;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    if (sio) await sio.close(reason);
+  }
+
+  private text(request: Request, body: string, type = TEXT): Response {
+    return new Response(body, { status: 200, headers: { "content-type": type, ...corsHeaders(request) } });
+  }
+}
+
+function safeClose(ws: WebSocket, code: number, reason: string) {
+  const valid = code === 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006);
+  try {
+    ws.close(valid ? code : 1000, reason);
+  } catch {
+    // already closed
+  }
+}

@@ -25,6 +25,15 @@ export interface SocketContext {
   nsp: string;
   /** Emit to this connection only. */
   emit(event: string, ...args: unknown[]): void;
+  /**
+   * Emit to this connection with an acknowledgement; resolves with the
+   * client's reply arguments, rejects after a timeout or when the
+   * connection closes. (Optional so test doubles need not provide it; the
+   * gateway always does.)
+   */
+  emitWithAck?(event: string, ...args: unknown[]): Promise<unknown[]>;
+  /** Socket.IO socket id of this connection in `nsp` (the CONNECT answer's `sid`). */
+  socketId?: string;
 }
 
 export type EventHandler = (ctx: SocketContext, ...args: unknown[]) => Promise<unknown> | unknown;

@@ -1,1 +1,2 @@
 /** Importing this module registers every application socket event. */
+import "./presence";

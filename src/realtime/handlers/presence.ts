@@ -1,0 +1,54 @@
+/**
+ * Connection-level presence events.
+ *
+ * - On connect, a `standard`-dialect socket gets 002's `connection`
+ *   `{success, user}` and `online_users` (the ONLINE users among those whose
+ *   presence this user may see; never the whole user base).
+ * - `get_online_users` (004) answers `online_users`: `{users:[emails]}` for
+ *   `chat-socket` sockets, the 002 array for `standard` ones; the ack gets
+ *   the same body.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import { type User, users } from "../../db/schema";
+import { watchedBy } from "../../domain/relations";
+import { findUserByRef } from "../../domain/users";
+import type { Db } from "../../lib/http";
+import { connectionPayload, onlineUsers002, onlineUsers004 } from "../../views/presence";
+import { onConnect, onEvent, type SocketContext } from "../events";
+
+/** D1 allows 100 bound parameters per query. */
+const CHUNK = 90;
+
+/** Online users among those whose presence `userId` may see. */
+export async function onlineWatched(db: Db, userId: string): Promise<User[]> {
+  const ids = await watchedBy(db, userId);
+  const out: User[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const rows = await db
+      .select()
+      .from(users)
+      .where(and(inArray(users.id, ids.slice(i, i + CHUNK)), eq(users.isOnline, true)))
+      .all();
+    out.push(...rows);
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function onlineUsersFor(ctx: SocketContext) {
+  const list = await onlineWatched(ctx.db, ctx.userId);
+  return ctx.dialect === "chat-socket" ? onlineUsers004(list) : onlineUsers002(list);
+}
+
+onConnect(async (ctx) => {
+  if (ctx.dialect !== "standard") return;
+  const me = await findUserByRef(ctx.db, ctx.userId);
+  if (!me) return;
+  ctx.emit("connection", connectionPayload(me));
+  ctx.emit("online_users", await onlineUsersFor(ctx));
+});
+
+onEvent("get_online_users", async (ctx) => {
+  const payload = await onlineUsersFor(ctx);
+  ctx.emit("online_users", payload);
+  return payload;
+});

@@ -1,0 +1,117 @@
+/**
+ * The product's Socket.IO behaviour: one namespace (`/`), token
+ * authentication at CONNECT, presence through the user's UserHub, and every
+ * client->server event dispatched to the registry (src/realtime/events.ts).
+ */
+import { ZodError } from "zod";
+import type { Env } from "../../env";
+import { ApiError, describeZodError, type ErrorBody, errorBody } from "../../lib/errors";
+import type { Db } from "../../lib/http";
+import type { Dialect } from "../../lib/tokens";
+import { userHub } from "../emit";
+import { connectHooksList, disconnectHooksList, handlerFor, type SocketContext } from "../events";
+import { authenticateSocket } from "./auth";
+// registers every application socket event
+import "../handlers";
+import type { SocketApp, SocketHandle } from "./server";
+
+interface ProductSocketData {
+  userId: string;
+  userUuid: string;
+  dialect: Dialect;
+}
+
+/** The error body a failed handler produces (also the ack reply). */
+export function socketErrorBody(err: unknown): ErrorBody {
+  if (err instanceof ApiError) return errorBody(err.status, err.message);
+  if (err instanceof ZodError) return errorBody(400, describeZodError(err));
+  console.error("socket handler failed", err);
+  return errorBody(500, "Internal server error");
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function withRetries<T>(what: string, task: () => Promise<T>, delays = [100, 1000, 5000]): Promise<T | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await task();
+    } catch (err) {
+      if (attempt >= delays.length) {
+        console.error(`${what} failed`, err);
+        return undefined;
+      }
+      await sleep(delays[attempt]);
+    }
+  }
+}
+
+export function productApp(env: Env, db: Db): SocketApp {
+  const contextFor = (socket: SocketHandle): SocketContext => {
+    const data = socket.data as unknown as ProductSocketData;
+    return {
+      env,
+      db,
+      userId: data.userId,
+      userUuid: data.userUuid,
+      dialect: data.dialect,
+      sid: socket.engineSid,
+      nsp: socket.nsp,
+      socketId: socket.id,
+      emit: (event, ...args) => socket.emit(event, ...args),
+      emitWithAck: (event, ...args) => socket.emitWithAck(event, ...args),
+    };
+  };
+
+  return {
+    hasNamespace: (nsp) => nsp === "/",
+
+    async authenticate(_nsp, auth, handshake) {
+      const result = await authenticateSocket(env, auth, handshake, db);
+      if (!result.ok) return result;
+      const data: ProductSocketData = { ...result.user };
+      return { ok: true, data: { ...data } };
+    },
+
+    async onConnect(socket) {
+      const ctx = contextFor(socket);
+      await withRetries("presence attach", () => userHub(env, ctx.userId).attach(ctx.userId, ctx.sid, ctx.dialect));
+      for (const hook of connectHooksList()) {
+        try {
+          await hook(ctx);
+        } catch (err) {
+          const body = socketErrorBody(err);
+          ctx.emit("error", { message: body.message });
+        }
+      }
+    },
+
+    async onEvent(socket, event, args, ack) {
+      const ctx = contextFor(socket);
+      const handler = handlerFor(event);
+      if (!handler) {
+        ack?.({ success: false, message: `Unknown event ${event}` });
+        return;
+      }
+      try {
+        const result = await handler(ctx, ...args);
+        if (ack) result === undefined ? ack() : ack(result);
+      } catch (err) {
+        const body = socketErrorBody(err);
+        ctx.emit("error", { message: body.message });
+        ack?.(body);
+      }
+    },
+
+    async onDisconnect(socket, reason) {
+      const ctx = contextFor(socket);
+      for (const hook of disconnectHooksList()) {
+        try {
+          await hook(ctx, reason);
+        } catch (err) {
+          console.error("disconnect hook failed", err);
+        }
+      }
+      await withRetries("presence detach", () => userHub(env, ctx.userId).detach(ctx.userId, ctx.sid));
+    },
+  };
+}

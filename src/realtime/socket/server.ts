@@ -1,0 +1,275 @@
+/**
+ * Socket.IO v5 on one Engine.IO connection: namespaces, CONNECT with an auth
+ * payload, events, acknowledgements both ways, binary attachments,
+ * namespace disconnect. Wire encoding is `socket.io-parser`'s; what the
+ * server does with a connection is the `SocketApp`'s (the product's
+ * authenticated namespace, or the protocol-suite behaviour in compliance
+ * mode).
+ *
+ * Packets of one connection are handled strictly in order (a CONNECT whose
+ * authentication is still running is finished before the next EVENT is
+ * looked at). A malformed packet, a packet for a namespace the client has
+ * not joined, or a second CONNECT to a joined namespace closes this
+ * connection only.
+ *
+ * The per-namespace state (socket id and the app's data, e.g. the user) is
+ * saved through the link so that it survives hibernation; the decoder's
+ * partial binary packet and the server->client acks awaiting a reply live in
+ * memory only.
+ */
+import { Buffer } from "node:buffer";
+import { Decoder, Encoder, type Packet, PacketType } from "socket.io-parser";
+
+/** What the application keeps about a joined namespace (JSON-serialisable). */
+export type SocketData = Record<string, unknown>;
+
+export interface SioState {
+  /** joined namespaces -> Socket.IO socket id and app data */
+  sockets: Record<string, { id: string; data: SocketData }>;
+}
+
+/** Facts from the Engine.IO handshake request. */
+export interface HandshakeInfo {
+  /** query parameters of the handshake request (EIO/transport/sid/t removed) */
+  query: Record<string, string>;
+  /** `Authorization` header of the handshake request, if any */
+  authorization?: string;
+}
+
+/** What the Socket.IO layer needs from the Engine.IO session under it. */
+export interface EngineLink {
+  readonly sid: string;
+  readonly handshake: HandshakeInfo;
+  /** Sends Engine.IO message packets (text, or binary attachments). */
+  send(messages: (string | ArrayBuffer | ArrayBufferView)[]): void;
+  /** Closes the whole Engine.IO connection. */
+  close(reason: string): void;
+  /** Called once a namespace is joined (ends the connect timeout). */
+  joined(): void;
+  load(): SioState | undefined;
+  save(state: SioState): void;
+}
+
+/** A joined namespace as the app sees it. */
+export interface SocketHandle {
+  readonly nsp: string;
+  /** Socket.IO socket id (the CONNECT answer's `sid`) */
+  readonly id: string;
+  /** Engine.IO session id */
+  readonly engineSid: string;
+  readonly data: SocketData;
+  readonly handshake: HandshakeInfo;
+  emit(event: string, ...args: unknown[]): void;
+  /** Emits with an acknowledgement; resolves with the client's reply arguments. */
+  emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]>;
+}
+
+export type AuthResult = { ok: true; data: SocketData } | { ok: false; message: string };
+export type Ack = (...args: unknown[]) => void;
+
+export interface SocketApp {
+  hasNamespace(nsp: string): boolean;
+  authenticate(nsp: string, auth: Record<string, unknown> | undefined, handshake: HandshakeInfo): Promise<AuthResult>;
+  onConnect(socket: SocketHandle): Promise<void>;
+  /** `ack` is null when the client did not ask for one. */
+  onEvent(socket: SocketHandle, event: string, args: unknown[], ack: Ack | null): Promise<void>;
+  onDisconnect(socket: SocketHandle, reason: string): Promise<void>;
+}
+
+export class ProtocolError extends Error {}
+
+/** How long `emitWithAck` waits for the client's reply. */
+export const ACK_TIMEOUT_MS = 10_000;
+
+const newSocketId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(15))).toString("base64url");
+
+export class SocketServer {
+  private readonly decoder = new Decoder();
+  private readonly encoder = new Encoder();
+  private readonly state: SioState;
+  private queue: Promise<void> = Promise.resolve();
+  private nextAckId = 0;
+  private readonly pendingAcks = new Map<number, { resolve: (args: unknown[]) => void; reject: (e: Error) => void }>();
+  private closed = false;
+
+  constructor(
+    private readonly link: EngineLink,
+    private readonly app: SocketApp,
+  ) {
+    this.state = link.load() ?? { sockets: {} };
+    this.decoder.on("decoded", (packet: Packet) => {
+      const problem = invalidPacket(packet);
+      if (problem) throw new ProtocolError(problem);
+      this.enqueue(() => this.handle(packet));
+    });
+  }
+
+  /** Joined namespaces. */
+  namespaces(): string[] {
+    return Object.keys(this.state.sockets);
+  }
+
+  /** One Engine.IO message from the client. Throws ProtocolError when malformed. */
+  receive(data: string | ArrayBuffer): void {
+    if (this.closed) return;
+    try {
+      this.decoder.add(data);
+    } catch (err) {
+      throw err instanceof ProtocolError ? err : new ProtocolError((err as Error).message);
+    }
+  }
+
+  /** Emits an event to a joined namespace; false when it is not joined. */
+  emit(nsp: string, event: string, args: unknown[]): boolean {
+    if (this.closed || !this.state.sockets[nsp]) return false;
+    this.sendPacket({ type: PacketType.EVENT, nsp, data: [event, ...args] });
+    return true;
+  }
+
+  emitWithAck(nsp: string, event: string, args: unknown[], timeoutMs = ACK_TIMEOUT_MS): Promise<unknown[]> {
+    if (this.closed || !this.state.sockets[nsp]) return Promise.reject(new Error(`namespace ${nsp} is not connected`));
+    const id = this.nextAckId++;
+    return new Promise<unknown[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingAcks.delete(id);
+        reject(new Error(`no acknowledgement for ${event} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pendingAcks.set(id, {
+        resolve: (a) => (clearTimeout(timer), resolve(a)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      this.sendPacket({ type: PacketType.EVENT, nsp, id, data: [event, ...args] });
+    });
+  }
+
+  /**
+   * The Engine.IO connection is gone: every joined namespace is
+   * disconnected (after the packet being handled, if any).
+   */
+  close(reason: string): Promise<void> {
+    if (this.closed) return this.queue;
+    this.closed = true;
+    for (const [, p] of this.pendingAcks) p.reject(new Error(`connection closed (${reason})`));
+    this.pendingAcks.clear();
+    this.decoder.destroy();
+    const sockets = Object.entries(this.state.sockets);
+    this.queue = this.queue.then(async () => {
+      for (const [nsp, s] of sockets) {
+        await this.app.onDisconnect(this.handle_(nsp, s.id, s.data), reason).catch((err) => console.error("disconnect handler failed", err));
+      }
+    });
+    return this.queue;
+  }
+
+  /** Resolves when every packet received so far has been handled. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private enqueue(task: () => Promise<void>) {
+    this.queue = this.queue.then(task).catch((err) => {
+      console.error("socket packet handling failed", err);
+    });
+  }
+
+  private async handle(packet: Packet): Promise<void> {
+    if (this.closed) return;
+    const joined = this.state.sockets[packet.nsp];
+    if (packet.type === PacketType.CONNECT) {
+      if (joined) return this.link.close("invalid state: already connected to " + packet.nsp);
+      return this.connect(packet.nsp, packet.data);
+    }
+    if (!joined) return this.link.close(`invalid state: packet for namespace ${packet.nsp} before CONNECT`);
+    const socket = this.handle_(packet.nsp, joined.id, joined.data);
+    switch (packet.type) {
+      case PacketType.DISCONNECT:
+        delete this.state.sockets[packet.nsp];
+        this.link.save(this.state);
+        await this.app.onDisconnect(socket, "client namespace disconnect");
+        return;
+      case PacketType.EVENT:
+      case PacketType.BINARY_EVENT: {
+        const [name, ...args] = packet.data as [string | number, ...unknown[]];
+        await this.app.onEvent(socket, String(name), args, packet.id === undefined ? null : this.ackFor(packet.nsp, packet.id));
+        return;
+      }
+      case PacketType.ACK:
+      case PacketType.BINARY_ACK: {
+        const pending = this.pendingAcks.get(packet.id!);
+        if (pending) {
+          this.pendingAcks.delete(packet.id!);
+          pending.resolve(packet.data as unknown[]);
+        }
+        return;
+      }
+      default:
+        return this.link.close(`invalid state: unexpected packet type ${packet.type}`);
+    }
+  }
+
+  private async connect(nsp: string, auth: unknown) {
+    if (!this.app.hasNamespace(nsp)) {
+      this.sendPacket({ type: PacketType.CONNECT_ERROR, nsp, data: { message: "Invalid namespace" } });
+      return;
+    }
+    const result = await this.app.authenticate(nsp, auth as Record<string, unknown> | undefined, this.link.handshake);
+    if (this.closed) return;
+    if (!result.ok) {
+      this.sendPacket({ type: PacketType.CONNECT_ERROR, nsp, data: { message: result.message } });
+      return;
+    }
+    const id = newSocketId();
+    this.state.sockets[nsp] = { id, data: result.data };
+    this.link.save(this.state);
+    this.sendPacket({ type: PacketType.CONNECT, nsp, data: { sid: id } });
+    this.link.joined();
+    await this.app.onConnect(this.handle_(nsp, id, result.data));
+  }
+
+  private ackFor(nsp: string, id: number): Ack {
+    let sent = false;
+    return (...args: unknown[]) => {
+      if (sent || this.closed) return;
+      sent = true;
+      this.sendPacket({ type: PacketType.ACK, nsp, id, data: args });
+    };
+  }
+
+  private sendPacket(packet: Packet) {
+    this.link.send(this.encoder.encode(packet));
+  }
+
+  private handle_(nsp: string, id: string, data: SocketData): SocketHandle {
+    return {
+      nsp,
+      id,
+      data,
+      engineSid: this.link.sid,
+      handshake: this.link.handshake,
+      emit: (event, ...args) => void this.emit(nsp, event, args),
+      emitWithAck: (event, ...args) => this.emitWithAck(nsp, event, args),
+    };
+  }
+}
+
+/** Rules the parser leaves to the server; a reason string means "close the connection". */
+function invalidPacket(p: Packet): string | null {
+  switch (p.type) {
+    case PacketType.EVENT:
+    case PacketType.BINARY_EVENT:
+      if (!Array.isArray(p.data) || p.data.length === 0) return "EVENT payload must be a non-empty array";
+      return null;
+    case PacketType.ACK:
+    case PacketType.BINARY_ACK:
+      if (p.id === undefined || !Number.isSafeInteger(p.id)) return "ACK without a valid id";
+      if (!Array.isArray(p.data)) return "ACK payload must be an array";
+      return null;
+    case PacketType.CONNECT:
+      if (p.data !== undefined && (typeof p.data !== "object" || p.data === null || Array.isArray(p.data))) return "CONNECT payload must be an object";
+      return null;
+    case PacketType.DISCONNECT:
+      return null;
+    default:
+      return `packet type ${p.type} is not accepted from a client`;
+  }
+}
