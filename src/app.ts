@@ -8,6 +8,9 @@ import { errorBody, onError } from "./lib/errors";
 import { createRouter } from "./lib/http";
 import { auth } from "./routes/auth";
 import { usersRouter } from "./routes/users";
+import { statusManagementRouter, statusRouter } from "./routes/status";
+import { userStatusRouter } from "./routes/user-status";
+import { contactsRouter } from "./routes/contacts";
 import { requireAuth } from "./middleware/auth";
 import { checkApiRate } from "./lib/rate-limit";
 
@@ -52,6 +55,10 @@ export function createApp() {
 
   app.route("/api/auth", auth);
   app.route("/api/users", usersRouter);
+  app.route("/api/users", userStatusRouter);
+  app.route("/api/status-management", statusManagementRouter);
+  app.route("/api/status", statusRouter);
+  app.route("/api/contacts", contactsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -17,8 +17,9 @@
  * Afterwards it arms the user's timer (UserHub alarm) and pushes
  * `contact_status_update` to every watcher allowed to see the status.
  */
-import { eq, type SQL, sql } from "drizzle-orm";
-import { type User, users } from "../db/schema";
+import { and, count, desc, eq, gte, isNull, lte, or, type SQL, sql } from "drizzle-orm";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import { type StatusHistoryEntry, statusHistory, type User, users } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import type { Db } from "../lib/http";
@@ -47,7 +48,10 @@ export interface StatusChange {
   source?: string;
   /** When the change takes effect (epoch ms); default now. */
   at?: number;
-  /** Apply only if this condition over the `users` row holds (evaluated inside the transaction). */
+  /**
+   * Apply only if this condition over the `users` row holds (evaluated inside
+   * the transaction). Write columns qualified: sql`users.status_source = ${x}`.
+   */
   guard?: SQL;
   /** New `statusRestore` (JSON) for the schedules; undefined leaves it untouched. */
   statusRestore?: string | null;
@@ -93,6 +97,22 @@ export function resolveStatusChange(input: StatusChange, at: number) {
   return { status: input.status, customStatus, statusUntil };
 }
 
+const dialect = new SQLiteAsyncDialect();
+
+/**
+ * Runs raw statements (built with drizzle's `sql`) as ONE D1 batch, i.e. one
+ * transaction. (drizzle's own `db.batch` cannot carry parameterised `db.run`
+ * statements.)
+ */
+async function runAtomically(env: Env, statements: SQL[]): Promise<D1Result[]> {
+  return env.DB.batch(
+    statements.map((s) => {
+      const q = dialect.sqlToQuery(s);
+      return env.DB.prepare(q.sql).bind(...q.params);
+    }),
+  );
+}
+
 const minutesBetween = (fromCol: SQL, at: number) => sql`MAX(0, CAST(ROUND((${at} - ${fromCol}) / 60000.0) AS INTEGER))`;
 
 /** Changes `userId`'s status (see the module comment). */
@@ -104,36 +124,35 @@ export async function setStatus(env: Env, db: Db, userId: string, input: StatusC
   const userOk = sql`EXISTS (SELECT 1 FROM users WHERE users.id = ${userId} AND (${guard}))`;
 
   const restoreSet = input.statusRestore === undefined ? sql`` : sql`, status_restore = ${input.statusRestore}`;
-  const [, , , update, row] = await db.batch([
+  const results = await runAtomically(env, [
     // 1. first change ever: the time since registration, in the status being left
-    db.run(sql`
+    sql`
       INSERT INTO status_history (id, user_id, status, custom_status, start_time, end_time, duration, created_at)
       SELECT ${objectId(at)}, users.id, users.status, users.custom_status, users.created_at, ${at},
              ${minutesBetween(sql`users.created_at`, at)}, ${at}
       FROM users
       WHERE users.id = ${userId} AND users.created_at <= ${at} AND (${guard})
-        AND NOT EXISTS (SELECT 1 FROM status_history h WHERE h.user_id = ${userId})`),
+        AND NOT EXISTS (SELECT 1 FROM status_history h WHERE h.user_id = ${userId})`,
     // 2. close the open entry (every open entry: there is at most one)
-    db.run(sql`
+    sql`
       UPDATE status_history
       SET end_time = MAX(${at}, start_time), duration = ${minutesBetween(sql`start_time`, at)}
-      WHERE user_id = ${userId} AND end_time IS NULL AND ${userOk}`),
+      WHERE user_id = ${userId} AND end_time IS NULL AND ${userOk}`,
     // 3. open the new entry
-    db.run(sql`
+    sql`
       INSERT INTO status_history (id, user_id, status, custom_status, start_time, end_time, duration, created_at)
       SELECT ${objectId(at)}, ${userId}, ${next.status}, ${next.customStatus}, ${at}, NULL, NULL, ${at}
-      WHERE ${userOk}`),
+      WHERE ${userOk}`,
     // 4. the user row (last: the guard usually reads the fields it changes)
-    db.run(sql`
+    sql`
       UPDATE users
       SET status = ${next.status}, custom_status = ${next.customStatus}, status_until = ${next.statusUntil},
           status_source = ${source}, updated_at = ${Date.now()}${restoreSet}
-      WHERE users.id = ${userId} AND (${guard})`),
-    db.select().from(users).where(eq(users.id, userId)),
+      WHERE users.id = ${userId} AND (${guard})`,
   ]);
-  const user = row[0];
+  const changed = (results[3]?.meta?.changes ?? 0) > 0;
+  const user = await db.select().from(users).where(eq(users.id, userId)).get();
   if (!user) throw new ApiError(404, "User not found");
-  const changed = (update.meta?.changes ?? 0) > 0;
   if (!changed) return { changed, user };
 
   if (input.arm !== false) await armStatusTimer(env, userId);
@@ -179,7 +198,7 @@ export async function expireStatusIfDue(
     statusUntil: null,
     source: "expiry",
     at: until,
-    guard: sql`${users.statusUntil} = ${until}`,
+    guard: sql`users.status_until = ${until}`,
     arm: opts.arm,
   });
   return result.changed;
@@ -201,4 +220,84 @@ export async function nextStatusWakeAt(env: Env, db: Db, userId: string, now: nu
 export async function runStatusTimer(env: Env, db: Db, userId: string, now: number): Promise<void> {
   await expireStatusIfDue(env, db, userId, now, { arm: false });
   await applyDueScheduleEvents(env, userId, now);
+}
+
+// ---- History ----
+
+export interface HistoryQuery {
+  page: number;
+  limit: number;
+  startDate?: Date;
+  endDate?: Date;
+}
+
+/** Window condition: entries overlapping [startDate, endDate] (an open entry lasts until now). */
+export function historyWindow(userId: string, startDate?: Date, endDate?: Date): SQL {
+  const conds = [eq(statusHistory.userId, userId)];
+  if (endDate) conds.push(lte(statusHistory.startTime, endDate));
+  if (startDate) conds.push(or(isNull(statusHistory.endTime), gte(statusHistory.endTime, startDate))!);
+  return and(...conds)!;
+}
+
+export function checkWindow(startDate?: Date, endDate?: Date) {
+  if (startDate && endDate && startDate.getTime() > endDate.getTime()) {
+    throw new ApiError(400, "endDate: must not be before startDate");
+  }
+}
+
+/** A page of `userId`'s history, newest first. */
+export async function listHistory(db: Db, userId: string, q: HistoryQuery) {
+  checkWindow(q.startDate, q.endDate);
+  const where = historyWindow(userId, q.startDate, q.endDate);
+  const [rows, total] = await db.batch([
+    db
+      .select()
+      .from(statusHistory)
+      .where(where)
+      .orderBy(desc(statusHistory.startTime), desc(statusHistory.id))
+      .limit(q.limit)
+      .offset((q.page - 1) * q.limit),
+    db.select({ n: count() }).from(statusHistory).where(where),
+  ]);
+  return { rows, total: total[0]?.n ?? 0 };
+}
+
+export interface ManualHistoryEntry {
+  status: StatusName;
+  customStatus?: string | null;
+  startTime: Date;
+  endTime: Date;
+}
+
+/** POST /api/status/history: a closed entry the user records by hand; duration is computed. */
+export async function createHistoryEntry(db: Db, userId: string, input: ManualHistoryEntry): Promise<StatusHistoryEntry> {
+  const start = input.startTime.getTime();
+  const end = input.endTime.getTime();
+  const { status, customStatus } = resolveStatusChange({ status: input.status, customStatus: input.customStatus }, start);
+  if (!(end > start)) throw new ApiError(400, "endTime: must be after startTime");
+  return db
+    .insert(statusHistory)
+    .values({
+      id: objectId(),
+      userId,
+      status,
+      customStatus,
+      startTime: input.startTime,
+      endTime: input.endTime,
+      duration: Math.round((end - start) / 60_000),
+      createdAt: new Date(),
+    })
+    .returning()
+    .get();
+}
+
+/** Owner-only delete. The open entry (the current status) cannot be deleted: 409. */
+export async function deleteHistoryEntry(db: Db, ownerId: string, id: string): Promise<void> {
+  const entry = await db.select().from(statusHistory).where(eq(statusHistory.id, id)).get();
+  if (!entry) throw new ApiError(404, "Status history entry not found");
+  if (entry.userId !== ownerId) throw new ApiError(403, "Not authorized to delete this status history entry");
+  if (entry.endTime === null) {
+    throw new ApiError(409, "id: this entry is your current status and is still open; change your status first");
+  }
+  await db.delete(statusHistory).where(and(eq(statusHistory.id, id), eq(statusHistory.userId, ownerId)));
 }

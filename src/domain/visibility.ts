@@ -20,14 +20,16 @@ export type StatusVisibility = "everyone" | "contacts" | "nobody";
 
 /** 1 when `viewerId` may see the status of the `users` row in scope, else 0. */
 export function canSeeStatusSql(viewerId: string): SQL<number> {
+  // Columns are written qualified by hand: drizzle leaves them unqualified in
+  // single-table selects, where the subqueries' own `id`/`user_id` would capture them.
   return sql<number>`(CASE
-    WHEN ${users.id} = ${viewerId} THEN 1
+    WHEN "users"."id" = ${viewerId} THEN 1
     WHEN EXISTS (SELECT 1 FROM conversation_metadata vb
-                 WHERE vb.user_id = ${users.id} AND vb.other_user_id = ${viewerId} AND vb.is_blocked = 1) THEN 0
-    WHEN ${users.statusVisibility} = 'everyone' THEN 1
-    WHEN ${users.statusVisibility} = 'contacts' AND (
-      EXISTS (SELECT 1 FROM contacts vc WHERE vc.owner_id = ${users.id} AND vc.contact_id = ${viewerId})
-      OR EXISTS (SELECT 1 FROM friendships vf WHERE vf.user_id = ${users.id} AND vf.friend_id = ${viewerId})
+                 WHERE vb.user_id = "users"."id" AND vb.other_user_id = ${viewerId} AND vb.is_blocked = 1) THEN 0
+    WHEN "users"."status_visibility" = 'everyone' THEN 1
+    WHEN "users"."status_visibility" = 'contacts' AND (
+      EXISTS (SELECT 1 FROM contacts vc WHERE vc.owner_id = "users"."id" AND vc.contact_id = ${viewerId})
+      OR EXISTS (SELECT 1 FROM friendships vf WHERE vf.user_id = "users"."id" AND vf.friend_id = ${viewerId})
     ) THEN 1
     ELSE 0 END)`;
 }

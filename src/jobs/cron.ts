@@ -1,8 +1,61 @@
-import type { Env } from "../env";
-
 /**
  * Cron safety net (every minute): catches status expiries and schedule
- * events that a Durable Object alarm missed. Filled in by the status and
- * schedule work.
+ * events that a Durable Object alarm missed.
+ *
+ * - Statuses whose `status_until` has passed (indexed) are reverted through
+ *   `expireStatusIfDue`, which is guarded on the exact expiry: running twice,
+ *   or racing the user's alarm, reverts once and writes one history entry.
+ * - Users with active schedules get `applyDueScheduleEvents` (idempotent, owned
+ *   by the schedule runner).
+ * Each revert also re-arms the user's timer, so a lost alarm is restored.
  */
-export async function runCron(_env: Env, _scheduledTime: number): Promise<void> {}
+import { and, eq, isNotNull, lte } from "drizzle-orm";
+import { createDb } from "../db/client";
+import { statusSchedules, users } from "../db/schema";
+import { applyDueScheduleEvents } from "../domain/schedule-runner";
+import { expireStatusIfDue } from "../domain/status";
+import type { Env } from "../env";
+
+/** Upper bound of users handled per run for each kind of work (the next minute continues). */
+const BATCH = 500;
+
+export interface CronReport {
+  expired: number;
+  scheduleEvents: number;
+}
+
+export async function runCron(env: Env, scheduledTime: number): Promise<CronReport> {
+  const db = createDb(env.DB);
+  const now = Math.max(Date.now(), scheduledTime);
+  const report: CronReport = { expired: 0, scheduleEvents: 0 };
+
+  const due = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(isNotNull(users.statusUntil), lte(users.statusUntil, new Date(now))))
+    .orderBy(users.statusUntil)
+    .limit(BATCH)
+    .all();
+  for (const { id } of due) {
+    try {
+      if (await expireStatusIfDue(env, db, id, now)) report.expired++;
+    } catch (err) {
+      console.error("cron: status expiry failed", id, err);
+    }
+  }
+
+  const scheduled = await db
+    .selectDistinct({ id: statusSchedules.userId })
+    .from(statusSchedules)
+    .where(eq(statusSchedules.active, true))
+    .limit(BATCH)
+    .all();
+  for (const { id } of scheduled) {
+    try {
+      report.scheduleEvents += await applyDueScheduleEvents(env, id, now);
+    } catch (err) {
+      console.error("cron: schedule events failed", id, err);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,196 @@
+/**
+ * Contacts (000): a one-way address book. Adding someone needs no consent;
+ * whether you see their status is decided by their visibility rule
+ * (src/domain/visibility.ts), evaluated in the same query that reads the rows.
+ *
+ * Lists that exist to report status (`/with-status`, `/filter`,
+ * `/status-list`, socket `contacts_status_initial`) omit users whose status
+ * the viewer may not see; the address book itself (`GET /api/contacts`, the
+ * `POST` answer) keeps every entry with `currentStatus: null`.
+ */
+import { and, eq, inArray, ne, sql } from "drizzle-orm";
+import { contacts, type User, users } from "../db/schema";
+import { ApiError } from "../lib/errors";
+import type { Db } from "../lib/http";
+import { normalizePhone } from "../lib/phone";
+import type { ContactRow } from "../views/contact";
+import { findUserByPhone, findUserByRef, findUsersByRefs } from "./users";
+import { canSeeStatusSql } from "./visibility";
+
+/** D1 allows 100 bound parameters per query. */
+const CHUNK = 90;
+const chunks = <T>(xs: T[], n = CHUNK): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+};
+
+const toRow = (r: { user: User; label: string | null; addedAt: Date; visible: number }): ContactRow => ({
+  user: r.user,
+  label: r.label,
+  addedAt: r.addedAt,
+  visible: Number(r.visible) === 1,
+});
+
+/** The viewer's contacts, by display name, each with whether the viewer may see their status. */
+export async function listContacts(db: Db, viewerId: string, onlyContactId?: string): Promise<ContactRow[]> {
+  const where = onlyContactId
+    ? and(eq(contacts.ownerId, viewerId), eq(contacts.contactId, onlyContactId))
+    : eq(contacts.ownerId, viewerId);
+  const rows = await db
+    .select({ user: users, label: contacts.name, addedAt: contacts.createdAt, visible: canSeeStatusSql(viewerId) })
+    .from(contacts)
+    .innerJoin(users, eq(users.id, contacts.contactId))
+    .where(where)
+    .orderBy(sql`COALESCE(${contacts.name}, ${users.name}) COLLATE NOCASE`, users.id)
+    .all();
+  return rows.map(toRow);
+}
+
+export interface AddContactInput {
+  userId?: string;
+  phoneNumber?: string;
+  name?: string | null;
+}
+
+/**
+ * Adds a contact by user id (either form) or phone number (any common format).
+ * Adding someone already in the book is not an error: `created` is false and
+ * a given `name` replaces the saved one.
+ */
+export async function addContact(
+  db: Db,
+  ownerId: string,
+  input: AddContactInput,
+  phoneRegion: string,
+): Promise<{ created: boolean; contact: ContactRow }> {
+  let target: User | undefined;
+  let field: "userId" | "phoneNumber";
+  if (input.userId) {
+    field = "userId";
+    target = await findUserByRef(db, input.userId);
+    if (target && input.phoneNumber) {
+      const phone = normalizePhone(input.phoneNumber, phoneRegion);
+      if (phone !== target.phoneNumber) throw new ApiError(400, "phoneNumber: does not belong to the user named by userId");
+    }
+  } else if (input.phoneNumber) {
+    field = "phoneNumber";
+    const phone = normalizePhone(input.phoneNumber, phoneRegion);
+    if (!phone) throw new ApiError(400, "phoneNumber: not a valid phone number");
+    target = await findUserByPhone(db, phone);
+  } else {
+    throw new ApiError(400, "userId: give userId or phoneNumber");
+  }
+  if (!target) throw new ApiError(404, "User not found");
+  if (target.id === ownerId) throw new ApiError(400, `${field}: you cannot add yourself as a contact`);
+
+  const label = input.name?.trim() || null;
+  const inserted = await db
+    .insert(contacts)
+    .values({ ownerId, contactId: target.id, name: label, createdAt: new Date() })
+    .onConflictDoNothing()
+    .returning({ contactId: contacts.contactId })
+    .all();
+  const created = inserted.length > 0;
+  if (!created && label) {
+    await db
+      .update(contacts)
+      .set({ name: label })
+      .where(and(eq(contacts.ownerId, ownerId), eq(contacts.contactId, target.id)));
+  }
+  const [contact] = await listContacts(db, ownerId, target.id);
+  return { created, contact };
+}
+
+/** Resolves `ref` (either id form) to a user in the owner's contacts, or 404. */
+async function requireContact(db: Db, ownerId: string, ref: string): Promise<ContactRow> {
+  const user = await findUserByRef(db, ref);
+  const [row] = user ? await listContacts(db, ownerId, user.id) : [];
+  if (!row) throw new ApiError(404, "Contact not found");
+  return row;
+}
+
+export async function removeContact(db: Db, ownerId: string, ref: string): Promise<void> {
+  const row = await requireContact(db, ownerId, ref);
+  await db.delete(contacts).where(and(eq(contacts.ownerId, ownerId), eq(contacts.contactId, row.user.id)));
+}
+
+/** A contact's status: 404 if not in the book, 403 `Access denied` if hidden from the viewer. */
+export async function contactStatus(db: Db, ownerId: string, ref: string): Promise<User> {
+  const row = await requireContact(db, ownerId, ref);
+  if (!row.visible) throw new ApiError(403, "Access denied");
+  return row.user;
+}
+
+/** Users (with visibility for the viewer) among the given ids / phone numbers, chunked under D1's limits. */
+async function usersWithVisibility(db: Db, viewerId: string, by: "id" | "phone", keys: string[], excludeSelf: boolean) {
+  const out: { user: User; visible: boolean }[] = [];
+  for (const part of chunks(keys)) {
+    const rows = await db
+      .select({ user: users, visible: canSeeStatusSql(viewerId) })
+      .from(users)
+      .where(
+        and(inArray(by === "id" ? users.id : users.phoneNumber, part), excludeSelf ? ne(users.id, viewerId) : undefined),
+      )
+      .all();
+    for (const r of rows) out.push({ user: r.user, visible: Number(r.visible) === 1 });
+  }
+  return out;
+}
+
+/** `GET /api/contacts/phone/:phoneNumber/status`: any user by phone; 404 unknown, 403 hidden. */
+export async function statusByPhone(db: Db, viewerId: string, raw: string, phoneRegion: string): Promise<User> {
+  const phone = normalizePhone(raw, phoneRegion);
+  if (!phone) throw new ApiError(400, "phoneNumber: not a valid phone number");
+  const user = await findUserByPhone(db, phone);
+  if (!user) throw new ApiError(404, "User not found");
+  const [row] = await db
+    .select({ visible: canSeeStatusSql(viewerId) })
+    .from(users)
+    .where(eq(users.id, user.id))
+    .all();
+  if (Number(row?.visible) !== 1) throw new ApiError(403, "Access denied");
+  return user;
+}
+
+/**
+ * `POST /api/contacts/filter`: registered users (other than the caller) whose
+ * numbers are in the list, in the list's order. Unparseable numbers match
+ * nobody (their normalized form is reported as null).
+ */
+export async function filterByPhones(db: Db, viewerId: string, phoneNumbers: string[], phoneRegion: string) {
+  const normalized = phoneNumbers.map((p) => normalizePhone(p, phoneRegion));
+  const wanted = [...new Set(normalized.filter((p): p is string => p !== null))];
+  const found = await usersWithVisibility(db, viewerId, "phone", wanted, true);
+  const byPhone = new Map(found.filter((f) => f.visible).map((f) => [f.user.phoneNumber, f.user]));
+  const users: User[] = [];
+  for (const p of wanted) {
+    const u = byPhone.get(p);
+    if (u) users.push(u);
+  }
+  return { users, normalized };
+}
+
+/** `POST /api/contacts/status-list`: users named by either id form, in request order; unknown or hidden ones omitted. */
+export async function statusList(db: Db, viewerId: string, refs: string[]): Promise<User[]> {
+  const resolved: User[] = [];
+  for (const part of chunks([...new Set(refs.map((r) => r.toLowerCase()))])) resolved.push(...(await findUsersByRefs(db, part)));
+  const ids = [...new Set(resolved.map((u) => u.id))];
+  const visible = await usersWithVisibility(db, viewerId, "id", ids, false);
+  const byRef = new Map<string, User>();
+  for (const v of visible) {
+    if (!v.visible) continue;
+    byRef.set(v.user.id, v.user);
+    byRef.set(v.user.userId.toLowerCase(), v.user);
+  }
+  const out: User[] = [];
+  const emitted = new Set<string>();
+  for (const ref of refs) {
+    const u = byRef.get(ref.toLowerCase());
+    if (u && !emitted.has(u.id)) {
+      emitted.add(u.id);
+      out.push(u);
+    }
+  }
+  return out;
+}

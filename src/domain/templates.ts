@@ -1,0 +1,101 @@
+/**
+ * Status templates (000): named presets of status, customStatus and duration.
+ * Templates are their owner's alone. Applying one sets the owner's status
+ * through `setStatus` (duration counted from the moment it is applied).
+ */
+import { and, count, desc, eq } from "drizzle-orm";
+import { type StatusTemplate, statusTemplates, type User } from "../db/schema";
+import type { Env } from "../env";
+import { ApiError } from "../lib/errors";
+import type { Db } from "../lib/http";
+import { objectId } from "../lib/ids";
+import { resolveStatusChange, setStatus, type StatusName, type StatusResult } from "./status";
+
+export interface TemplateInput {
+  name: string;
+  status: StatusName;
+  customStatus?: string | null;
+  duration?: number | null;
+}
+
+/** Same rules as a status change: custom needs customStatus, duration > 0 and <= 1 year. */
+function checkTemplate(t: TemplateInput) {
+  const { status, customStatus } = resolveStatusChange(
+    { status: t.status, customStatus: t.customStatus, duration: t.duration },
+    Date.now(),
+  );
+  return { name: t.name, status, customStatus, duration: t.duration ?? null };
+}
+
+export async function listTemplates(db: Db, userId: string, page: number, limit: number) {
+  const where = eq(statusTemplates.userId, userId);
+  const [rows, total] = await db.batch([
+    db
+      .select()
+      .from(statusTemplates)
+      .where(where)
+      .orderBy(desc(statusTemplates.createdAt), desc(statusTemplates.id))
+      .limit(limit)
+      .offset((page - 1) * limit),
+    db.select({ n: count() }).from(statusTemplates).where(where),
+  ]);
+  return { rows, total: total[0]?.n ?? 0 };
+}
+
+export async function createTemplate(db: Db, userId: string, input: TemplateInput): Promise<StatusTemplate> {
+  const t = checkTemplate(input);
+  const now = new Date();
+  return db
+    .insert(statusTemplates)
+    .values({ id: objectId(now.getTime()), userId, ...t, createdAt: now, updatedAt: now })
+    .returning()
+    .get();
+}
+
+/** The template, if it exists and belongs to `ownerId` (404 / 403 otherwise). */
+export async function requireOwnTemplate(db: Db, ownerId: string, id: string): Promise<StatusTemplate> {
+  const t = await db.select().from(statusTemplates).where(eq(statusTemplates.id, id)).get();
+  if (!t) throw new ApiError(404, "Status template not found");
+  if (t.userId !== ownerId) throw new ApiError(403, "Not authorized to use this status template");
+  return t;
+}
+
+/** Partial update; the merged template must still be valid. */
+export async function updateTemplate(
+  db: Db,
+  ownerId: string,
+  id: string,
+  changes: Partial<TemplateInput>,
+): Promise<StatusTemplate> {
+  const current = await requireOwnTemplate(db, ownerId, id);
+  const merged = checkTemplate({
+    name: changes.name ?? current.name,
+    status: (changes.status ?? current.status) as StatusName,
+    customStatus: changes.customStatus !== undefined ? changes.customStatus : current.customStatus,
+    duration: changes.duration !== undefined ? changes.duration : current.duration,
+  });
+  const updated = await db
+    .update(statusTemplates)
+    .set({ ...merged, updatedAt: new Date() })
+    .where(and(eq(statusTemplates.id, id), eq(statusTemplates.userId, ownerId)))
+    .returning()
+    .get();
+  if (!updated) throw new ApiError(404, "Status template not found");
+  return updated;
+}
+
+export async function deleteTemplate(db: Db, ownerId: string, id: string): Promise<void> {
+  await requireOwnTemplate(db, ownerId, id);
+  await db.delete(statusTemplates).where(and(eq(statusTemplates.id, id), eq(statusTemplates.userId, ownerId)));
+}
+
+/** Sets the owner's status from the template (source "template"). */
+export async function applyTemplate(env: Env, db: Db, owner: Pick<User, "id">, id: string): Promise<StatusResult> {
+  const t = await requireOwnTemplate(db, owner.id, id);
+  return setStatus(env, db, owner.id, {
+    status: t.status as StatusName,
+    customStatus: t.customStatus,
+    duration: t.duration,
+    source: "template",
+  });
+}

@@ -1,0 +1,243 @@
+/**
+ * 000 status routes.
+ * - `statusManagementRouter` at /api/status-management: own status (GET/PUT), anyone's (GET /:userId).
+ * - `statusRouter` at /api/status: history entries and templates (owner only).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { setStatus, createHistoryEntry, deleteHistoryEntry, MAX_CUSTOM_STATUS, MAX_DURATION_MINUTES } from "../domain/status";
+import { applyTemplate, createTemplate, deleteTemplate, updateTemplate } from "../domain/templates";
+import { requireUserByRef } from "../domain/users";
+import { canSeeStatus } from "../domain/visibility";
+import { ApiError } from "../lib/errors";
+import { bearer, createRouter, described, jsonBody } from "../lib/http";
+import { IdParam, IsoDate, StatusValue, UserRefParam } from "../lib/schemas";
+import { historyView, statusView, templateView } from "../views/status";
+
+const CustomStatus = z
+  .string()
+  .max(MAX_CUSTOM_STATUS, `must be at most ${MAX_CUSTOM_STATUS} characters`)
+  .nullable()
+  .optional()
+  .openapi({ example: "In a meeting" });
+
+/** Minutes; fractions allowed (0.05 = 3 s). */
+export const Duration = z
+  .number({ message: "must be a number of minutes" })
+  .positive("must be greater than 0")
+  .max(MAX_DURATION_MINUTES, `must be at most ${MAX_DURATION_MINUTES} minutes (one year)`)
+  .nullable()
+  .optional()
+  .openapi({ example: 60, description: "Minutes (fractions allowed); the status reverts to `available` afterwards." });
+
+const StatusBody = z
+  .object({
+    status: StatusValue,
+    customStatus: CustomStatus,
+    duration: Duration,
+    statusUntil: IsoDate.nullable().optional().openapi({ description: "Absolute expiry instead of `duration`." }),
+  })
+  .openapi("StatusUpdate");
+
+// ---- /api/status-management ----
+
+export const statusManagementRouter = createRouter();
+
+statusManagementRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags: ["Status"],
+    summary: "The current user's status (000)",
+    security: bearer,
+    responses: { 200: described("`{success, data: {userId, status, customStatus, statusUntil}}`") },
+  }),
+  async (c) => {
+    const user = await requireUserByRef(c.var.db, c.var.auth.id);
+    return c.json({ success: true, data: statusView(user) });
+  },
+);
+
+statusManagementRouter.openapi(
+  createRoute({
+    method: "put",
+    path: "/",
+    tags: ["Status"],
+    summary: "Set the current user's status (000)",
+    description:
+      "`status` is one of the 17 documented values; `customStatus` is required for `custom`. With `duration` " +
+      "(minutes, fractions allowed, at most one year) or `statusUntil` the status returns to `available` by " +
+      "itself at that moment. Every change closes the open history entry, opens a new one and pushes " +
+      "`contact_status_update` to watchers.",
+    security: bearer,
+    request: { body: jsonBody(StatusBody) },
+    responses: { 200: described("`{success, data: {userId, status, customStatus, statusUntil}}`"), 400: described("Invalid status") },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const { user } = await setStatus(c.env, c.var.db, c.var.auth.id, {
+      status: body.status,
+      customStatus: body.customStatus,
+      duration: body.duration,
+      statusUntil: body.statusUntil,
+      source: "user",
+    });
+    return c.json({ success: true, data: statusView(user) });
+  },
+);
+
+statusManagementRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/{userId}",
+    tags: ["Status"],
+    summary: "Another user's status (000)",
+    description: "403 `Access denied` when the owner blocked you or narrowed `statusVisibility` to exclude you.",
+    security: bearer,
+    request: { params: UserRefParam },
+    responses: {
+      200: described("`{success, data: {userId, status, customStatus, statusUntil}}`"),
+      403: described("Access denied"),
+      404: described("No such user"),
+    },
+  }),
+  async (c) => {
+    const user = await requireUserByRef(c.var.db, c.req.valid("param").userId);
+    if (!(await canSeeStatus(c.var.db, c.var.auth.id, user))) throw new ApiError(403, "Access denied");
+    return c.json({ success: true, data: statusView(user) });
+  },
+);
+
+// ---- /api/status ----
+
+export const statusRouter = createRouter();
+
+const HistoryBody = z
+  .object({
+    status: StatusValue,
+    customStatus: CustomStatus,
+    startTime: IsoDate,
+    endTime: IsoDate,
+  })
+  .openapi("StatusHistoryCreate");
+
+statusRouter.openapi(
+  createRoute({
+    method: "post",
+    path: "/history",
+    tags: ["Status history"],
+    summary: "Record a past status by hand (000)",
+    description: "A closed entry; `duration` (minutes) is computed from startTime/endTime. Does not change the current status.",
+    security: bearer,
+    request: { body: jsonBody(HistoryBody) },
+    responses: { 201: described("The entry `{_id, user, userId, status, customStatus, startTime, endTime, duration}`") },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const entry = await createHistoryEntry(c.var.db, c.var.auth.id, body);
+    return c.json(historyView(entry, c.var.auth), 201);
+  },
+);
+
+statusRouter.openapi(
+  createRoute({
+    method: "delete",
+    path: "/history/{id}",
+    tags: ["Status history"],
+    summary: "Delete one of your history entries (000)",
+    description: "403 for someone else's entry; 409 for the open entry of your current status.",
+    security: bearer,
+    request: { params: IdParam },
+    responses: {
+      200: described("`{success:true, message:\"Status history entry deleted\"}`"),
+      403: described("Not yours"),
+      404: described("Unknown entry"),
+      409: described("The open entry"),
+    },
+  }),
+  async (c) => {
+    await deleteHistoryEntry(c.var.db, c.var.auth.id, c.req.valid("param").id);
+    return c.json({ success: true, message: "Status history entry deleted" });
+  },
+);
+
+const TemplateFields = {
+  name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+  status: StatusValue,
+  customStatus: CustomStatus,
+  duration: Duration,
+};
+const TemplateBody = z.object(TemplateFields).openapi("StatusTemplateCreate");
+const TemplatePatch = z
+  .object({
+    name: TemplateFields.name.optional(),
+    status: StatusValue.optional(),
+    customStatus: CustomStatus,
+    duration: Duration,
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: "give at least one of name, status, customStatus, duration" })
+  .openapi("StatusTemplateUpdate");
+
+statusRouter.openapi(
+  createRoute({
+    method: "post",
+    path: "/templates",
+    tags: ["Status templates"],
+    summary: "Create a status template (000)",
+    security: bearer,
+    request: { body: jsonBody(TemplateBody) },
+    responses: { 201: described("The template `{_id, user, userId, name, status, customStatus, duration}`") },
+  }),
+  async (c) => {
+    const t = await createTemplate(c.var.db, c.var.auth.id, c.req.valid("json"));
+    return c.json(templateView(t, c.var.auth), 201);
+  },
+);
+
+statusRouter.openapi(
+  createRoute({
+    method: "put",
+    path: "/templates/{id}",
+    tags: ["Status templates"],
+    summary: "Update one of your templates (000; fields you omit are kept)",
+    security: bearer,
+    request: { params: IdParam, body: jsonBody(TemplatePatch) },
+    responses: { 200: described("The template"), 403: described("Not yours"), 404: described("Unknown template") },
+  }),
+  async (c) => {
+    const t = await updateTemplate(c.var.db, c.var.auth.id, c.req.valid("param").id, c.req.valid("json"));
+    return c.json(templateView(t, c.var.auth));
+  },
+);
+
+statusRouter.openapi(
+  createRoute({
+    method: "delete",
+    path: "/templates/{id}",
+    tags: ["Status templates"],
+    summary: "Delete one of your templates (000)",
+    security: bearer,
+    request: { params: IdParam },
+    responses: { 200: described("`{success:true, message:\"Status template deleted\"}`"), 403: described("Not yours"), 404: described("Unknown template") },
+  }),
+  async (c) => {
+    await deleteTemplate(c.var.db, c.var.auth.id, c.req.valid("param").id);
+    return c.json({ success: true, message: "Status template deleted" });
+  },
+);
+
+statusRouter.openapi(
+  createRoute({
+    method: "post",
+    path: "/templates/{id}/apply",
+    tags: ["Status templates"],
+    summary: "Set your status from one of your templates (addition to 000)",
+    description: "Same effect and answer as `PUT /api/status-management` with the template's status, customStatus and duration.",
+    security: bearer,
+    request: { params: IdParam },
+    responses: { 200: described("`{success, data: {userId, status, customStatus, statusUntil}}`"), 403: described("Not yours"), 404: described("Unknown template") },
+  }),
+  async (c) => {
+    const { user } = await applyTemplate(c.env, c.var.db, c.var.auth, c.req.valid("param").id);
+    return c.json({ success: true, data: statusView(user) });
+  },
+);

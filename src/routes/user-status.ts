@@ -1,0 +1,89 @@
+/**
+ * /api/users/:userId/{history,analytics,templates} (000): the owner's alone
+ * (403 for anyone else, 404 for an unknown user). Mounted at /api/users next
+ * to the users router.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { User } from "../db/schema";
+import { statusAnalytics } from "../domain/analytics";
+import { listHistory } from "../domain/status";
+import { listTemplates } from "../domain/templates";
+import { requireUserByRef } from "../domain/users";
+import { forbidden } from "../lib/errors";
+import { bearer, createRouter, type Db, described } from "../lib/http";
+import { IsoDate, pageQuery, pagination, UserRefParam } from "../lib/schemas";
+import { historyView, templateView } from "../views/status";
+
+export const userStatusRouter = createRouter();
+
+async function ownUser(db: Db, ref: string, authId: string): Promise<User> {
+  const user = await requireUserByRef(db, ref);
+  if (user.id !== authId) throw forbidden("Not authorized to access this user's data");
+  return user;
+}
+
+const Window = z.object({
+  startDate: IsoDate.optional(),
+  endDate: IsoDate.optional(),
+});
+
+userStatusRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/{userId}/history",
+    tags: ["Status history"],
+    summary: "Your status history, newest first (000; owner only)",
+    description:
+      "Entries overlapping [startDate, endDate] (the open entry of the current status lasts until now). " +
+      "`pagination: {page, limit, total, pages}`; a page past the end is empty.",
+    security: bearer,
+    request: { params: UserRefParam, query: pageQuery(10).extend(Window.shape) },
+    responses: { 200: described("`{success, data:[...], pagination}`"), 403: described("Not the owner"), 404: described("No such user") },
+  }),
+  async (c) => {
+    const user = await ownUser(c.var.db, c.req.valid("param").userId, c.var.auth.id);
+    const q = c.req.valid("query");
+    const { rows, total } = await listHistory(c.var.db, user.id, q);
+    return c.json({ success: true, data: rows.map((h) => historyView(h, user)), pagination: pagination(q.page, q.limit, total) });
+  },
+);
+
+userStatusRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/{userId}/analytics",
+    tags: ["Status history"],
+    summary: "Status analytics from your real history (000; owner only)",
+    description:
+      "Time is clipped to [startDate, endDate]; the current status counts until now. totalDuration and " +
+      "statusDurations are whole minutes (the durations sum to totalDuration); statusPercentages are integers " +
+      "summing to exactly 100. mostFrequentStatus = most entries (ties: more time). suggestions = the status " +
+      "held longest 06-12 (morning), 12-18 (afternoon), 18-24 (evening) in your time zone.",
+    security: bearer,
+    request: { params: UserRefParam, query: Window },
+    responses: { 200: described("`{success, data: {totalEntries, totalDuration, statusDurations, statusPercentages, mostFrequentStatus, suggestions}}`") },
+  }),
+  async (c) => {
+    const user = await ownUser(c.var.db, c.req.valid("param").userId, c.var.auth.id);
+    const data = await statusAnalytics(c.var.db, user, c.req.valid("query"));
+    return c.json({ success: true, data });
+  },
+);
+
+userStatusRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/{userId}/templates",
+    tags: ["Status templates"],
+    summary: "Your status templates, newest first (000; owner only)",
+    security: bearer,
+    request: { params: UserRefParam, query: pageQuery(10) },
+    responses: { 200: described("`{success, data:[...], pagination}`"), 403: described("Not the owner"), 404: described("No such user") },
+  }),
+  async (c) => {
+    const user = await ownUser(c.var.db, c.req.valid("param").userId, c.var.auth.id);
+    const q = c.req.valid("query");
+    const { rows, total } = await listTemplates(c.var.db, user.id, q.page, q.limit);
+    return c.json({ success: true, data: rows.map((t) => templateView(t, user)), pagination: pagination(q.page, q.limit, total) });
+  },
+);

@@ -1,0 +1,44 @@
+/**
+ * 000 views of contacts. A contact is a user in the viewer's address book;
+ * `_id`/`contactId` are the contact user's `_id` (what `contact_status_update`
+ * carries as `contactId`), `userId` their UUID.
+ */
+import type { User } from "../db/schema";
+import { iso } from "./common";
+import { effectiveStatus } from "./status";
+import { userIdentity } from "./user";
+
+export interface ContactRow {
+  user: User;
+  /** the name the owner saved for the contact, if any */
+  label: string | null;
+  addedAt: Date;
+  /** may the owner see this contact's status (src/domain/visibility.ts) */
+  visible: boolean;
+}
+
+/**
+ * One address-book entry (`GET /api/contacts`, `/with-status`, `POST`):
+ * `name` is the saved name or else the user's own; `currentStatus` is null
+ * when the contact does not let the viewer see their status.
+ */
+export function contactView(c: ContactRow, now = Date.now()) {
+  return {
+    ...userIdentity(c.user),
+    contactId: c.user.id,
+    name: c.label ?? c.user.name,
+    contactName: c.label,
+    currentStatus: c.visible ? effectiveStatus(c.user, now) : null,
+    addedAt: iso(c.addedAt),
+  };
+}
+
+/** A user with flat status fields (`/filter`, `/status-list`). */
+export function userWithStatusView(u: User, now = Date.now()) {
+  return { ...userIdentity(u), ...effectiveStatus(u, now) };
+}
+
+/** `GET /api/contacts/phone/:phoneNumber/status` data. */
+export function phoneStatusView(u: User, now = Date.now()) {
+  return { _id: u.id, userId: u.userId, name: u.name, ...effectiveStatus(u, now) };
+}
