@@ -1,2 +1,3 @@
 /** Importing this module registers every application socket event. */
 import "./presence";
+import "./status";
