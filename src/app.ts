@@ -8,6 +8,8 @@ import { errorBody, onError } from "./lib/errors";
 import { createRouter } from "./lib/http";
 import { auth } from "./routes/auth";
 import { usersRouter } from "./routes/users";
+import { conversationsRouter } from "./routes/conversations";
+import { messagesRouter } from "./routes/messages";
 import { statusManagementRouter, statusRouter } from "./routes/status";
 import { userStatusRouter } from "./routes/user-status";
 import { contactsRouter } from "./routes/contacts";
@@ -55,6 +57,8 @@ export function createApp() {
 
   app.route("/api/auth", auth);
   app.route("/api/users", usersRouter);
+  app.route("/api/conversations", conversationsRouter);
+  app.route("/api/messages", messagesRouter);
   app.route("/api/users", userStatusRouter);
   app.route("/api/status-management", statusManagementRouter);
   app.route("/api/status", statusRouter);

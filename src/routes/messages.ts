@@ -1,0 +1,403 @@
+/**
+ * /api/messages: send (003 `POST /`, 001/004 `POST /send` dispatched on the
+ * body), history (001 by user, 003 by conversation), reads, edit and soft
+ * delete (sender only), unread counts.
+ *
+ * Route order matters: `/unread/...` and `/conversation/...` are declared
+ * before `/{otherUserId}` and `/{messageId}`.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { markConversationRead, unreadIn, unreadTotal } from "../domain/conversations";
+import {
+  conversationHistory,
+  deleteMessage,
+  editMessage,
+  historyWithUser,
+  markMessageRead,
+  type SendResult,
+  sendMessage,
+} from "../domain/messages";
+import { ApiError, describeZodError } from "../lib/errors";
+import { type AppEnv, bearer, createRouter, described, jsonBody, validationHook } from "../lib/http";
+import { Email, EntityId, MessageType, pageQuery, UserRef } from "../lib/schemas";
+import { deliverMessage } from "../realtime/deliver";
+import { envelope } from "../views/conversation";
+import { message001, message003, message004 } from "../views/message";
+
+const messagesRouter = createRouter();
+const tags = ["Messages"];
+
+export const MAX_TEXT = 10_000;
+
+const Text = z.string().max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`);
+const AttachmentUrl = z
+  .string()
+  .trim()
+  .max(2048, "must be at most 2048 characters")
+  .refine((s) => /^https?:\/\/[^\s]+$/i.test(s) || /^\/api\/uploads\/[0-9a-f]{24}$/.test(s), {
+    message: "must be an http(s) URL or an /api/uploads/<id> path",
+  });
+const ClientMsgId = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(128, "must be at most 128 characters")
+  .openapi({ description: "Optional client-chosen id: resending it returns the first message instead of a duplicate" });
+const Payload = z.record(z.string(), z.unknown());
+
+const ConversationParam = z.object({
+  conversationId: EntityId.openapi({ param: { name: "conversationId", in: "path" } }),
+});
+const MessageParam = z.object({ messageId: EntityId.openapi({ param: { name: "messageId", in: "path" } }) });
+
+/** Hands a newly created message to real-time delivery without delaying the answer. */
+function deliver(c: Context<AppEnv>, result: SendResult) {
+  if (!result.created) return;
+  c.executionCtx.waitUntil(
+    deliverMessage(c.env, c.var.db, result.conversation, result.record).catch((err) => console.error("deliverMessage failed", err)),
+  );
+}
+
+// ---- 003: send to a conversation -------------------------------------------
+
+const Send003 = z
+  .object({
+    conversationId: EntityId.optional(),
+    receiverId: UserRef.optional().openapi({ description: "Instead of conversationId: the 1-on-1 conversation with this user" }),
+    message: Text.default(""),
+    messageType: MessageType.default("text"),
+    fileUrl: AttachmentUrl.nullable().optional(),
+    payload: Payload.nullable().optional(),
+    replyTo: EntityId.nullable().optional(),
+    clientMsgId: ClientMsgId.optional(),
+  })
+  .refine((b) => b.conversationId || b.receiverId, { message: "is required", path: ["conversationId"] })
+  .refine((b) => b.message.trim() || b.fileUrl || b.payload, {
+    message: "must not be empty unless fileUrl or payload is given",
+    path: ["message"],
+  })
+  .openapi("SendMessage003");
+
+messagesRouter.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags,
+    summary: "Send a message to a conversation (003)",
+    description:
+      "All 003 message types. `replyTo` must be a message of the same conversation. A `fileUrl` pointing at one of our uploads links the file to the message " +
+      "(members may then read it). Repeating a `clientMsgId` returns the first message (200) instead of storing a duplicate.",
+    security: bearer,
+    request: { body: jsonBody(Send003) },
+    responses: {
+      201: described("`{success, statusCode, message, data: message}`"),
+      200: described("Repeated clientMsgId: the first message"),
+      403: described("Blocked by the other user (`Access denied`)"),
+      404: described("No such conversation (or not a member)"),
+    },
+  }),
+  async (c) => {
+    const b = c.req.valid("json");
+    const result = await sendMessage(c.env, c.var.db, {
+      senderId: c.var.auth.id,
+      conversationId: b.conversationId,
+      recipientId: b.receiverId,
+      text: b.message,
+      type: b.messageType,
+      attachment: b.fileUrl ? { url: b.fileUrl } : null,
+      payload: b.payload,
+      replyTo: b.replyTo,
+      clientMsgId: b.clientMsgId,
+      fields: { text: "message", recipient: "receiverId", attachment: "fileUrl", replyTo: "replyTo" },
+    });
+    deliver(c, result);
+    const data = message003(result.record);
+    return result.created
+      ? c.json(envelope(201, "Message sent successfully", data), 201)
+      : c.json(envelope(200, "Message already sent", data), 200);
+  },
+);
+
+// ---- 001 / 004: send to a user ---------------------------------------------
+
+const Send001 = z
+  .object({
+    recipientId: UserRef,
+    text: Text.default(""),
+    attachment: z
+      .object({ type: z.enum(["image", "video", "file"]).default("file"), url: AttachmentUrl })
+      .nullable()
+      .optional(),
+    type: MessageType.optional(),
+    clientMsgId: ClientMsgId.optional(),
+  })
+  .refine((b) => b.text.trim() || b.attachment, { message: "must not be empty unless there is an attachment", path: ["text"] });
+
+const Send004 = z
+  .object({
+    to_email: Email.optional(),
+    conversation_id: EntityId.optional(),
+    message: Text.default(""),
+    message_type: MessageType.default("text"),
+    reply_to: EntityId.nullable().optional(),
+    file_url: AttachmentUrl.nullable().optional(),
+    client_msg_id: ClientMsgId.optional(),
+  })
+  .refine((b) => b.to_email || b.conversation_id, { message: "is required", path: ["to_email"] })
+  .refine((b) => b.message.trim() || b.file_url, { message: "must not be empty", path: ["message"] });
+
+const SendAny = z
+  .object({
+    recipientId: z.string().optional(),
+    text: z.string().optional(),
+    attachment: z.object({ type: z.string(), url: z.string() }).nullable().optional(),
+    to_email: z.string().optional(),
+    message: z.string().optional(),
+    message_type: z.string().optional(),
+    reply_to: z.string().nullable().optional(),
+  })
+  .passthrough()
+  .openapi("SendMessage", {
+    description:
+      "001: `{recipientId, text, attachment:{type,url}}` -> 201 001 message. 004: `{to_email, message, message_type, reply_to}` -> 200 004 message (422 on bad input). " +
+      "Both accept an optional client message id (`clientMsgId` / `client_msg_id`).",
+  });
+
+messagesRouter.openapi(
+  createRoute({
+    method: "post",
+    path: "/send",
+    tags,
+    summary: "Send a message to a user (001 body or 004 body, dispatched on the body)",
+    security: bearer,
+    request: { body: jsonBody(SendAny) },
+    responses: {
+      201: described("001: the message `{_id, conversationId, senderId, recipientId, text, attachment, createdAt, status}`"),
+      200: described("004: `{id, conversation_id, sender_email, sender_name, message, timestamp, message_type, reply_to}`; 001 repeated clientMsgId"),
+      403: described("Blocked by the recipient (`Access denied`)"),
+      404: described("Recipient not found"),
+    },
+  }),
+  async (c) => {
+    const raw = c.req.valid("json") as Record<string, unknown>;
+    const senderId = c.var.auth.id;
+    if (raw.to_email !== undefined || raw.conversation_id !== undefined) {
+      const parsed = Send004.safeParse(raw);
+      if (!parsed.success) throw new ApiError(422, describeZodError(parsed.error));
+      const b = parsed.data;
+      let result: SendResult;
+      try {
+        result = await sendMessage(c.env, c.var.db, {
+          senderId,
+          toEmail: b.conversation_id ? null : b.to_email,
+          conversationId: b.conversation_id,
+          text: b.message,
+          type: b.message_type,
+          attachment: b.file_url ? { url: b.file_url } : null,
+          replyTo: b.reply_to,
+          clientMsgId: b.client_msg_id,
+          fields: { text: "message", recipient: "to_email", attachment: "file_url", replyTo: "reply_to" },
+        });
+      } catch (err) {
+        // 004 reports bad input as 422
+        if (err instanceof ApiError && err.status === 400) throw new ApiError(422, err.message);
+        throw err;
+      }
+      deliver(c, result);
+      return c.json(message004(result.record), 200);
+    }
+    const parsed = Send001.safeParse(raw);
+    if (!parsed.success) throw new ApiError(400, describeZodError(parsed.error));
+    const b = parsed.data;
+    const result = await sendMessage(c.env, c.var.db, {
+      senderId,
+      recipientId: b.recipientId,
+      text: b.text,
+      type: b.type ?? (b.attachment ? b.attachment.type : "text"),
+      attachment: b.attachment,
+      clientMsgId: b.clientMsgId,
+      fields: { text: "text", recipient: "recipientId", attachment: "attachment.url", replyTo: "replyTo" },
+    });
+    deliver(c, result);
+    return c.json(message001(result.record), result.created ? 201 : 200);
+  },
+);
+
+// ---- unread counts ---------------------------------------------------------
+
+messagesRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/unread/count",
+    tags,
+    summary: "Total unread messages across the caller's conversations (003)",
+    security: bearer,
+    responses: { 200: described("`{success, statusCode, message, data:{unreadCount}}`") },
+  }),
+  async (c) => {
+    const unreadCount = await unreadTotal(c.var.db, c.var.auth.id);
+    return c.json(envelope(200, "Unread count retrieved", { unreadCount, count: unreadCount }));
+  },
+);
+
+messagesRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/unread/count/{conversationId}",
+    tags,
+    summary: "Unread messages in one conversation (003)",
+    security: bearer,
+    request: { params: ConversationParam },
+    responses: { 200: described("`{success, statusCode, message, data:{unreadCount}}`"), 404: described("Not a member") },
+  }),
+  async (c) => {
+    const conversationId = c.req.valid("param").conversationId;
+    const unreadCount = await unreadIn(c.var.db, conversationId, c.var.auth.id);
+    return c.json(envelope(200, "Unread count retrieved", { unreadCount, count: unreadCount, conversationId }));
+  },
+);
+
+// ---- 003: conversation history and read ------------------------------------
+
+messagesRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/conversation/{conversationId}",
+    tags,
+    summary: "Messages of a conversation, paged (003)",
+    description:
+      "Page 1 is the NEWEST page; each page is in chronological order (oldest first). `hasNextPage` means older messages exist. " +
+      "Deleted messages appear with `deleted:true` and empty text.",
+    security: bearer,
+    request: { params: ConversationParam, query: pageQuery(50, 100) },
+    responses: {
+      200: described("`{success, statusCode, message, data:{messages, pagination:{currentPage, totalPages, totalMessages, hasNextPage, hasPrevPage}}}`"),
+      404: described("No such conversation, or not a member"),
+    },
+  }),
+  async (c) => {
+    const { page, limit } = c.req.valid("query");
+    const result = await conversationHistory(c.var.db, c.req.valid("param").conversationId, c.var.auth.id, (page - 1) * limit, limit);
+    const totalPages = Math.ceil(result.total / limit);
+    return c.json(
+      envelope(200, "Messages retrieved successfully", {
+        messages: result.records.map(message003),
+        pagination: {
+          currentPage: page,
+          totalPages,
+          totalMessages: result.total,
+          hasNextPage: result.hasOlder,
+          hasPrevPage: page > 1,
+          limit,
+        },
+      }),
+    );
+  },
+);
+
+messagesRouter.openapi(
+  createRoute({
+    method: "put",
+    path: "/conversation/{conversationId}/read",
+    tags,
+    summary: "Mark every message of a conversation read for the caller (003)",
+    security: bearer,
+    request: { params: ConversationParam },
+    responses: { 200: described("`{success, statusCode, message, data:{modifiedCount}}`"), 404: described("Not a member") },
+  }),
+  async (c) => {
+    const modifiedCount = await markConversationRead(c.var.db, c.req.valid("param").conversationId, c.var.auth.id);
+    return c.json(envelope(200, "Messages marked as read", { modifiedCount }));
+  },
+);
+
+// ---- one message -----------------------------------------------------------
+
+messagesRouter.openapi(
+  createRoute({
+    method: "put",
+    path: "/{messageId}/read",
+    tags,
+    summary: "Mark one message (and everything before it) read for the caller (003)",
+    security: bearer,
+    request: { params: MessageParam },
+    responses: { 200: described("`{success, statusCode, message, data:{_id, read, seenBy:[{userId, timestamp}], ...}}`"), 404: described("No such message, or not a member") },
+  }),
+  async (c) => {
+    const { record } = await markMessageRead(c.var.db, c.req.valid("param").messageId, c.var.auth.id);
+    return c.json(envelope(200, "Message marked as read", message003(record)));
+  },
+);
+
+const EditBody = z
+  .object({ message: Text.optional(), text: Text.optional() })
+  .refine((b) => b.message !== undefined || b.text !== undefined, { message: "is required", path: ["message"] })
+  .openapi("EditMessage");
+
+messagesRouter.openapi(
+  createRoute({
+    method: "put",
+    path: "/{messageId}",
+    tags,
+    summary: "Edit a message (003; sender only)",
+    security: bearer,
+    request: { params: MessageParam, body: jsonBody(EditBody) },
+    responses: {
+      200: described("`{success, statusCode, message, data:{_id, message, edited:true, editedAt, ...}}`"),
+      400: described("Deleted message or empty text"),
+      403: described("Not the sender"),
+      404: described("No such message, or not a member"),
+    },
+  }),
+  async (c) => {
+    const b = c.req.valid("json");
+    const { record } = await editMessage(c.var.db, c.req.valid("param").messageId, c.var.auth.id, (b.message ?? b.text)!);
+    return c.json(envelope(200, "Message updated successfully", message003(record)));
+  },
+);
+
+messagesRouter.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{messageId}",
+    tags,
+    summary: "Delete a message (003; sender only, soft: the text is no longer served)",
+    security: bearer,
+    request: { params: MessageParam },
+    responses: {
+      200: described("`{success, statusCode, message, data:{_id, deleted:true, deletedBy, deletedAt, ...}}`"),
+      403: described("Not the sender"),
+      404: described("No such message, or not a member"),
+    },
+  }),
+  async (c) => {
+    const { record } = await deleteMessage(c.var.db, c.req.valid("param").messageId, c.var.auth.id);
+    return c.json(envelope(200, "Message deleted successfully", message003(record)));
+  },
+);
+
+// ---- 001: history with a user (declared last: `/{otherUserId}` would match `/unread`) ----
+
+messagesRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/{otherUserId}",
+    tags,
+    summary: "Message history with another user (001): an array of messages",
+    description: "`?page&limit` as for conversations: page 1 is the newest page, oldest first within a page. Empty when the two never talked.",
+    security: bearer,
+    request: {
+      params: z.object({ otherUserId: UserRef.openapi({ param: { name: "otherUserId", in: "path" } }) }),
+      query: pageQuery(50, 100),
+    },
+    responses: { 200: described("Array of 001 messages"), 404: described("No such user") },
+  }),
+  async (c) => {
+    const { page, limit } = c.req.valid("query");
+    const { page: result } = await historyWithUser(c.var.db, c.var.auth.id, c.req.valid("param").otherUserId, (page - 1) * limit, limit);
+    return c.json(result.records.map(message001));
+  },
+);
+
+export { messagesRouter };
