@@ -8,6 +8,7 @@ import { errorBody, onError } from "./lib/errors";
 import { createRouter } from "./lib/http";
 import { auth } from "./routes/auth";
 import { usersRouter } from "./routes/users";
+import { schedulesRouter, upcomingRouter } from "./routes/schedules";
 import { conversationsRouter } from "./routes/conversations";
 import { messagesRouter } from "./routes/messages";
 import { statusManagementRouter, statusRouter } from "./routes/status";
@@ -57,6 +58,8 @@ export function createApp() {
 
   app.route("/api/auth", auth);
   app.route("/api/users", usersRouter);
+  app.route("/api/users", schedulesRouter);
+  app.route("/api/status/schedules", upcomingRouter);
   app.route("/api/conversations", conversationsRouter);
   app.route("/api/messages", messagesRouter);
   app.route("/api/users", userStatusRouter);
