@@ -10,6 +10,7 @@
  * `{"code":n,"message":"..."}`.
  */
 import type { Env } from "../env";
+import { connectAllowed } from "../lib/rate-limit";
 import { newSid, SID_PATTERN } from "./engine/codec";
 
 /** Headers the gateway sets for the session object (never taken from clients). */
@@ -83,6 +84,10 @@ export async function handleRealtime(request: Request, env: Env, _ctx: Execution
   if (sid === null) {
     // A new session: only a GET may open one.
     if (request.method !== "GET") return engineError(request, ENGINE_ERRORS.badHandshakeMethod);
+    // 004: connection attempts per client IP
+    if (!(await connectAllowed(env, request))) {
+      return engineError(request, { code: 4, message: "Too many connection attempts" }, 429);
+    }
     sid = newSid();
     headers.set(GATEWAY_HEADERS.handshakeSid, sid);
   } else if (!SID_PATTERN.test(sid)) {

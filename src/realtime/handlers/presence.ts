@@ -52,3 +52,10 @@ onEvent("get_online_users", async (ctx) => {
   ctx.emit("online_users", payload);
   return payload;
 });
+
+/**
+ * Diagnostics: acknowledges with its argument unchanged (text, JSON or
+ * binary), so a client can check its connection end to end and measure the
+ * round trip: `socket.emit("echo", payload, (reply) => ...)`.
+ */
+onEvent("echo", async (_ctx, payload) => payload);
