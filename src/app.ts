@@ -9,6 +9,7 @@ import { createRouter } from "./lib/http";
 import { auth } from "./routes/auth";
 import { usersRouter } from "./routes/users";
 import { schedulesRouter, upcomingRouter } from "./routes/schedules";
+import { bulkRouter } from "./routes/bulk";
 import { conversationsRouter } from "./routes/conversations";
 import { messagesRouter } from "./routes/messages";
 import { statusManagementRouter, statusRouter } from "./routes/status";
@@ -60,6 +61,7 @@ export function createApp() {
   app.route("/api/users", usersRouter);
   app.route("/api/users", schedulesRouter);
   app.route("/api/status/schedules", upcomingRouter);
+  app.route("/api/bulk", bulkRouter);
   app.route("/api/conversations", conversationsRouter);
   app.route("/api/messages", messagesRouter);
   app.route("/api/users", userStatusRouter);

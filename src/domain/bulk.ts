@@ -1,0 +1,97 @@
+/**
+ * Bulk creation of templates and schedules (000): all or nothing.
+ *
+ * Every item is validated first (shape by zod at the route, rules here);
+ * the first bad item fails the whole request with a 400 naming its index
+ * and field (`[1].status: ...`), a schedule overlapping another one with a
+ * 409 naming both, a batch over BULK_MAX items with a 413. Only then are all
+ * rows inserted in ONE D1 batch, which is a transaction: either every row
+ * is stored or none is.
+ */
+import { z } from "@hono/zod-openapi";
+import { type StatusSchedule, type StatusTemplate, statusSchedules, statusTemplates, type User } from "../db/schema";
+import type { Env } from "../env";
+import { ApiError } from "../lib/errors";
+import type { Db } from "../lib/http";
+import { objectId } from "../lib/ids";
+import { StatusValue } from "../lib/schemas";
+import { assertNoOverlap, newScheduleRow, type ScheduleCreateInput } from "./schedules";
+import { armStatusTimer, resolveStatusChange, type StatusName } from "./status";
+
+/** Largest accepted batch (items per request). */
+export const BULK_MAX = 100;
+
+const MAX_CUSTOM_STATUS = 200;
+const MAX_DURATION_MINUTES = 366 * 24 * 60;
+
+export const BulkTemplateItem = z
+  .object({
+    name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+    status: StatusValue,
+    customStatus: z.string().max(MAX_CUSTOM_STATUS, `must be at most ${MAX_CUSTOM_STATUS} characters`).nullable().optional(),
+    duration: z
+      .number({ message: "must be a number of minutes" })
+      .positive("must be greater than 0")
+      .max(MAX_DURATION_MINUTES, `must be at most ${MAX_DURATION_MINUTES} minutes (one year)`)
+      .nullable()
+      .optional(),
+  })
+  .openapi("BulkTemplateItem", { example: { name: "Meeting", status: "busy", customStatus: "In a meeting", duration: 60 } });
+export type BulkTemplateInput = z.infer<typeof BulkTemplateItem>;
+
+/** Re-labels an ApiError from item `i` as `[i].<message>`. */
+function atIndex<T>(i: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw new ApiError(err.status, `[${i}].${err.message}`);
+    throw err;
+  }
+}
+
+function checkSize(n: number) {
+  if (n === 0) throw new ApiError(400, "body: must contain at least one item");
+  if (n > BULK_MAX) throw new ApiError(413, `body: at most ${BULK_MAX} items per request (got ${n})`);
+}
+
+export async function bulkCreateTemplates(db: Db, user: User, items: BulkTemplateInput[]): Promise<StatusTemplate[]> {
+  checkSize(items.length);
+  const now = Date.now();
+  const rows = items.map((t, i) =>
+    atIndex(i, () => {
+      const { status, customStatus } = resolveStatusChange(
+        { status: t.status as StatusName, customStatus: t.customStatus, duration: t.duration },
+        now,
+      );
+      return {
+        id: objectId(now),
+        userId: user.id,
+        name: t.name,
+        status,
+        customStatus,
+        duration: t.duration ?? null,
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
+      };
+    }),
+  );
+  const inserts = rows.map((r) => db.insert(statusTemplates).values(r).returning());
+  const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
+  return results.map((r) => r[0]);
+}
+
+export async function bulkCreateSchedules(env: Env, db: Db, user: User, items: ScheduleCreateInput[]): Promise<StatusSchedule[]> {
+  checkSize(items.length);
+  const now = Date.now();
+  const rows = items.map((it) => newScheduleRow(user, it, now));
+  await assertNoOverlap(
+    db,
+    user,
+    items.flatMap((it, i) => ((it.active ?? true) ? [{ ...it, label: `[${i}]` }] : [])),
+    { now },
+  );
+  const inserts = rows.map((r) => db.insert(statusSchedules).values(r).returning());
+  const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
+  await armStatusTimer(env, user.id);
+  return results.map((r) => r[0]);
+}
