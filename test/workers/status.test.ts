@@ -439,3 +439,34 @@ describe("cron safety net", () => {
     expect((await api("GET", "/api/status-management", { token: u.token })).body.data.status).toBe("studying");
   });
 });
+
+describe("OpenAPI", () => {
+  it("documents every 000 status and contacts route", async () => {
+    const spec = await api("GET", "/openapi.json");
+    expect(spec.status).toBe(200);
+    const paths = spec.body.paths;
+    const expected: [string, string][] = [
+      ["/api/status-management", "get"],
+      ["/api/status-management", "put"],
+      ["/api/status-management/{userId}", "get"],
+      ["/api/users/{userId}/history", "get"],
+      ["/api/status/history", "post"],
+      ["/api/status/history/{id}", "delete"],
+      ["/api/users/{userId}/analytics", "get"],
+      ["/api/users/{userId}/templates", "get"],
+      ["/api/status/templates", "post"],
+      ["/api/status/templates/{id}", "put"],
+      ["/api/status/templates/{id}", "delete"],
+      ["/api/status/templates/{id}/apply", "post"],
+      ["/api/contacts", "get"],
+      ["/api/contacts", "post"],
+      ["/api/contacts/{id}", "delete"],
+      ["/api/contacts/with-status", "get"],
+      ["/api/contacts/{id}/status", "get"],
+      ["/api/contacts/phone/{phoneNumber}/status", "get"],
+      ["/api/contacts/filter", "post"],
+      ["/api/contacts/status-list", "post"],
+    ];
+    for (const [path, method] of expected) expect(paths[path]?.[method], `${method} ${path}`).toBeDefined();
+  });
+});
