@@ -115,10 +115,15 @@ contactsRouter.openapi(
     path: "/status-list",
     tags: ["Contacts"],
     summary: "Status of the users named in a list (either id form) (000)",
-    description: "In request order; unknown users and users whose status you may not see are omitted.",
+    description: "In request order; ids that name nobody and users whose status you may not see are omitted.",
     security: bearer,
     request: {
-      body: jsonBody(z.object({ contactIds: z.array(UserRef).max(500, "at most 500 ids per request") })),
+      // Ids that name nobody (the document's own example sends "user123") are omitted, not refused.
+      body: jsonBody(
+        z.object({
+          contactIds: z.array(z.string().trim().min(1, "must not be empty").max(100, "is too long")).max(500, "at most 500 ids per request"),
+        }),
+      ),
     },
     responses: { 200: described("`{success, data:[...]}`") },
   }),

@@ -291,12 +291,21 @@ describe("POST /api/contacts/status-list", () => {
     expect(again.body.data.map((u: any) => u._id)).toEqual([b._id, a._id, friendOnly._id]);
   });
 
-  it("400 names the bad id", async () => {
+  it("omits ids that name nobody and 400s a malformed body naming the field", async () => {
     const me = await makeUser();
-    const res = await api("POST", "/api/contacts/status-list", { token: me.token, body: { contactIds: ["60d21b4667d0d8992e610c85", "user123"] } });
-    expect(res.status).toBe(400);
-    expect(res.body.message).toContain("contactIds.1");
-    expect((await api("POST", "/api/contacts/status-list", { token: me.token, body: {} })).status).toBe(400);
+    const a = await makeUser();
+    const res = await api("POST", "/api/contacts/status-list", {
+      token: me.token,
+      body: { contactIds: ["60d21b4667d0d8992e610c85", "user123", a.userId] },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.data.map((u: any) => u._id)).toEqual([a._id]);
+    const empty = await api("POST", "/api/contacts/status-list", { token: me.token, body: { contactIds: ["ok", ""] } });
+    expect(empty.status).toBe(400);
+    expect(empty.body.message).toContain("contactIds.1");
+    const missing = await api("POST", "/api/contacts/status-list", { token: me.token, body: {} });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toContain("contactIds");
   });
 });
 
