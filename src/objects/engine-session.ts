@@ -176,10 +176,12 @@ export class EngineSession extends DurableObject<Env> {
     const meta = this.meta!;
     if (request.method !== "POST") return engineError(request, ENGINE_ERRORS.badHandshakeMethod);
     if (this.postInFlight) {
+      discardBody(request);
       this.ctx.waitUntil(this.closeSession("transport error: overlapping polling POST"));
       return engineError(request, ENGINE_ERRORS.badRequest);
     }
     if (Number(request.headers.get("content-length") ?? "0") > meta.maxPayload) {
+      discardBody(request);
       this.ctx.waitUntil(this.closeSession("transport error: payload too large"));
       return engineError(request, { code: 3, message: "Payload too large" }, 413);
     }
@@ -256,7 +258,8 @@ export class EngineSession extends DurableObject<Env> {
       await this.closeSession("transport error: message too big", { code: 1009 });
       return;
     }
-    const packet = decodeFrame(message);
+    // The runtime may reuse the message's buffer once this call returns; handlers run later.
+    const packet = decodeFrame(typeof message === "string" ? message : message.slice(0));
     if (att.role === "probe") return this.onProbePacket(ws, att, packet);
     if (packet.type === "error") {
       await this.closeSession("parse error", { code: 1002 });
@@ -545,6 +548,11 @@ export class EngineSession extends DurableObject<Env> {
   private text(request: Request, body: string, type = TEXT): Response {
     return new Response(body, { status: 200, headers: { "content-type": type, ...corsHeaders(request) } });
   }
+}
+
+/** A refused request's body is not read: release it. */
+function discardBody(request: Request) {
+  request.body?.cancel().catch(() => {});
 }
 
 function safeClose(ws: WebSocket, code: number, reason: string) {

@@ -59,6 +59,7 @@ export class WsClient {
   isClosed = false;
 
   constructor(readonly ws: WebSocket) {
+    ws.binaryType = "arraybuffer"; // the standard default is "blob"
     ws.accept();
     ws.addEventListener("message", (e) => {
       const data = e.data as Frame;

@@ -100,7 +100,9 @@ export class SocketServer {
     this.decoder.on("decoded", (packet: Packet) => {
       const problem = invalidPacket(packet);
       if (problem) throw new ProtocolError(problem);
-      this.enqueue(() => this.handle(packet));
+      // Acks are answers a running handler may be waiting for: never queue them behind it.
+      if (packet.type === PacketType.ACK || packet.type === PacketType.BINARY_ACK) this.onAck(packet);
+      else this.enqueue(() => this.handle(packet));
     });
   }
 
@@ -193,18 +195,17 @@ export class SocketServer {
         await this.app.onEvent(socket, String(name), args, packet.id === undefined ? null : this.ackFor(packet.nsp, packet.id));
         return;
       }
-      case PacketType.ACK:
-      case PacketType.BINARY_ACK: {
-        const pending = this.pendingAcks.get(packet.id!);
-        if (pending) {
-          this.pendingAcks.delete(packet.id!);
-          pending.resolve(packet.data as unknown[]);
-        }
-        return;
-      }
       default:
         return this.link.close(`invalid state: unexpected packet type ${packet.type}`);
     }
+  }
+
+  private onAck(packet: Packet) {
+    if (!this.state.sockets[packet.nsp]) throw new ProtocolError(`ACK for namespace ${packet.nsp} before CONNECT`);
+    const pending = this.pendingAcks.get(packet.id!);
+    if (!pending) return; // late (timed out) or unknown: ignored
+    this.pendingAcks.delete(packet.id!);
+    pending.resolve(packet.data as unknown[]);
   }
 
   private async connect(nsp: string, auth: unknown) {
