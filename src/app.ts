@@ -8,6 +8,8 @@ import { errorBody, onError } from "./lib/errors";
 import { createRouter } from "./lib/http";
 import { auth } from "./routes/auth";
 import { usersRouter } from "./routes/users";
+import { friendsRouter } from "./routes/friends";
+import { uploadsRouter } from "./routes/uploads";
 import { schedulesRouter, upcomingRouter } from "./routes/schedules";
 import { bulkRouter } from "./routes/bulk";
 import { conversationsRouter } from "./routes/conversations";
@@ -59,6 +61,8 @@ export function createApp() {
 
   app.route("/api/auth", auth);
   app.route("/api/users", usersRouter);
+  app.route("/api/friends", friendsRouter);
+  app.route("/api/uploads", uploadsRouter);
   app.route("/api/users", schedulesRouter);
   app.route("/api/status/schedules", upcomingRouter);
   app.route("/api/bulk", bulkRouter);

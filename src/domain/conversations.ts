@@ -27,7 +27,16 @@ import { findUsersByRefs } from "./users";
 
 export const MAX_GROUP_MEMBERS_PER_REQUEST = 50;
 
-export const isUniqueViolation = (err: unknown) => /UNIQUE constraint failed/i.test(String((err as Error)?.message ?? err));
+/** The messages of an error and its causes (drizzle wraps D1's error in a DrizzleQueryError). */
+export function errorText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+  }
+  return parts.join(" <- ");
+}
+
+export const isUniqueViolation = (err: unknown) => /UNIQUE constraint failed/i.test(errorText(err));
 
 /** The two user ids sorted and joined by ":". */
 export const pairKey = (a: string, b: string) => [a, b].sort().join(":");

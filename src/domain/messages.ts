@@ -32,8 +32,8 @@ import { objectId } from "../lib/ids";
 import type { MESSAGE_TYPES } from "../lib/schemas";
 import type { MessageRecord } from "../views/message";
 import {
+  errorText,
   getOrCreatePair,
-  isUniqueViolation,
   otherInPair,
   requireMembership,
 } from "./conversations";
@@ -136,7 +136,7 @@ export async function appendMessage(db: Db, conversationId: string, draft: Messa
     ] as const);
   } catch (err) {
     // the same client id raced in through another conversation's object
-    if (draft.clientMsgId && isUniqueViolation(err) && /client_msg_id/.test(String(err))) {
+    if (draft.clientMsgId && /UNIQUE constraint failed: messages\.sender_id, messages\.client_msg_id/.test(errorText(err))) {
       const prior = await priorByClientId(db, draft.senderId, draft.clientMsgId);
       if (prior) return dedupe(prior, conversationId);
     }
