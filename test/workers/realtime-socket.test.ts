@@ -242,6 +242,8 @@ describe("presence (UserHub)", () => {
     const bob = await makeUser({ name: "Bob Hub" });
     await befriend(alice, bob);
     const b = await connectWs({ token: bob.token });
+    const bobFrames: string[] = [];
+    b.client.ws.addEventListener("message", (e) => bobFrames.push(String(e.data)));
 
     const a1 = await connectWs({ token: alice.token });
     const online = eventOf(await b.client.until(isEvent("user_online")))!;
@@ -274,6 +276,8 @@ describe("presence (UserHub)", () => {
     // everything bob received about alice: exactly one online, one offline
     b.client.send('4213["echo","sync"]');
     await ackBody(b.client, 13);
+    const names = bobFrames.map((f) => eventOf(f)?.[0]).filter((n) => n === "user_online" || n === "user_offline" || n === "userStatus");
+    expect(names).toEqual(["user_online", "userStatus", "user_offline", "userStatus"]);
     b.client.close();
   });
 
