@@ -8,7 +8,7 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeUser } from "./helpers";
-import { eio, engineStub, poll, pollingHandshake, push, sleep, within, WsClient, wsHandshake } from "./realtime-helpers";
+import { eio, engineStub, hubStub, poll, pollingHandshake, push, sleep, within, WsClient, wsHandshake } from "./realtime-helpers";
 
 const PING_INTERVAL = 25_000;
 const PING_TIMEOUT = 20_000;
@@ -314,5 +314,42 @@ describe("heartbeat on the object's alarm", () => {
     await runDurableObjectAlarm(stub);
     await client.waitClosed();
     expect((await stub.inspect()).open).toBe(false);
+  });
+
+  it("a WebSocket lost with its object (restart) is noticed by the alarm: session closed, user detached", async () => {
+    const u = await makeUser();
+    const { client, sid } = await wsHandshake();
+    client.send(`40${JSON.stringify({ token: u.token })}`);
+    expect(await client.nextText()).toMatch(/^40\{"sid"/);
+    expect(await hubStub(u._id).sessions()).toHaveLength(1);
+    const stub = engineStub(sid);
+    await evictDurableObject(stub, { webSockets: "close" });
+    await client.waitClosed();
+    await runDurableObjectAlarm(stub);
+    expect((await stub.inspect()).open).toBe(false);
+    await within(
+      (async () => {
+        while ((await hubStub(u._id).sessions()).length) await sleep(20);
+      })(),
+      3000,
+      "the hub to forget the session",
+    );
+  });
+
+  it("an upgrade probe that never completes is dropped after the upgrade timeout", async () => {
+    const sid = await echoSession();
+    const res = await engineStub(sid).fetch(
+      new Request(`http://example.com/engine.io/?EIO=4&transport=websocket&sid=${sid}`, { headers: { upgrade: "websocket", "x-eio-kind": "engine" } }),
+    );
+    const probe = new WsClient(res.webSocket!);
+    probe.send("2probe");
+    expect(await probe.nextText()).toBe("3probe");
+    expect(await (await echoFetch(sid)).text()).toBe("6");
+    advance(10_001);
+    await runDurableObjectAlarm(engineStub(sid));
+    await probe.waitClosed();
+    // polling carries on
+    await (await echoFetch(sid, { method: "POST", body: "4back to polling" })).text();
+    expect(await (await echoFetch(sid)).text()).toBe("4back to polling");
   });
 });
