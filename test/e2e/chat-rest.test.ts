@@ -4,8 +4,9 @@
  * 004 bodies, list conversations in both dialects, page history, read, and
  * watch the unread counters.
  */
-import { describe, expect, it } from "vitest";
-import { http } from "./client";
+import { afterEach, describe, expect, it } from "vitest";
+import { http, register } from "./client";
+import { closeAll, connect, record, waitFor } from "./sockets";
 
 async function formLogin(name: string) {
   const email = `${name.toLowerCase()}-${Math.random().toString(36).slice(2, 10)}@example.com`;
@@ -16,6 +17,8 @@ async function formLogin(name: string) {
 }
 
 describe("chat over REST against wrangler dev", () => {
+  afterEach(() => closeAll());
+
   it("runs a whole conversation", async () => {
     const alice = await formLogin("Alice");
     const bob = await formLogin("Bob");
@@ -83,5 +86,38 @@ describe("chat over REST against wrangler dev", () => {
     expect(bobRead.body.data.modifiedCount).toBe(3);
     const statuses = await http("GET", `/api/messages/${alice._id}`, { token: bob.token });
     expect(statuses.body.every((m: any) => m.status === "read")).toBe(true);
+  });
+
+  it("a REST send reaches the other member's sockets in their dialect, and the sender's other devices", async () => {
+    const alice = await formLogin("Alice"); // chat-socket dialect
+    const bob = await register("Bob Standard"); // standard dialect
+    const bobSocket = await connect(bob.token, { placement: "query" }); // 001 style
+    const aliceDevice = await connect(alice.token, { transports: ["websocket"] });
+    const aliceOther = await connect(alice.token);
+
+    const legacy = record(bobSocket, "new_message");
+    const gotReceive = waitFor(bobSocket, "receiveMessage");
+    const gotReceive002 = waitFor(bobSocket, "receive_message");
+    const gotNotification = waitFor(bobSocket, "message_notification");
+    const echo = waitFor(aliceOther, "new_message");
+    const sent = await http("POST", "/api/messages/send", { token: alice.token, body: { to_email: bob.email, message: "ping" } });
+    expect(sent.status).toBe(200);
+    const [m001] = await gotReceive;
+    expect(m001).toMatchObject({ _id: sent.body.id, conversationId: sent.body.conversation_id, senderId: alice._id, recipientId: bob._id, text: "ping", status: "sent" });
+    const [m002] = await gotReceive002;
+    expect(m002).toMatchObject({ _id: sent.body.id, content: "ping", senderId: alice._id, senderName: "Alice", receiverId: bob._id, receiverName: "Bob Standard", read: false });
+    const [note] = await gotNotification;
+    expect(note).toMatchObject({ type: "new_message", from: { _id: alice._id, name: "Alice" }, message: "ping", conversation_id: sent.body.conversation_id, sender_email: alice.email });
+    const [mine] = await echo;
+    expect(mine).toMatchObject({ id: sent.body.id, message: "ping", sender_email: alice.email });
+    expect(legacy.events).toEqual([]); // 004 names never reach a standard-dialect socket
+
+    const onDevice = waitFor(aliceDevice, "new_message");
+    const notified = waitFor(aliceDevice, "message_notification");
+    const pong = await http("POST", "/api/messages/send", { token: bob.token, body: { recipientId: alice._id, text: "pong" } });
+    expect(pong.status).toBe(201);
+    const [m004] = await onDevice;
+    expect(m004).toMatchObject({ id: pong.body._id, conversation_id: sent.body.conversation_id, sender_email: bob.email, sender_name: "Bob Standard", message: "pong", message_type: "text", reply_to: null });
+    expect((await notified)[0]).toMatchObject({ conversation_id: sent.body.conversation_id, sender_name: "Bob Standard", message: "pong" });
   });
 });
