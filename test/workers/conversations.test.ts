@@ -313,3 +313,48 @@ describe("conversation metadata (001)", () => {
     expect(unknown.status).toBe(404);
   });
 });
+
+describe("OpenAPI", () => {
+  it("documents every chat route", async () => {
+    const r = await api("GET", "/openapi.json");
+    expect(r.status).toBe(200);
+    const paths = r.body.paths;
+    const expected: [string, string][] = [
+      ["/api/conversations/1on1", "post"],
+      ["/api/conversations/group", "post"],
+      ["/api/conversations", "get"],
+      ["/api/conversations/start", "post"],
+      ["/api/conversations/{conversationId}", "get"],
+      ["/api/conversations/{conversationId}", "put"],
+      ["/api/conversations/{conversationId}/members", "post"],
+      ["/api/conversations/{conversationId}/members", "delete"],
+      ["/api/conversations/{conversationId}/leave", "delete"],
+      ["/api/conversations/{conversationId}/messages", "get"],
+      ["/api/conversations/{conversationId}/mark-read", "post"],
+      ["/api/conversations/{otherUserId}/metadata", "put"],
+      ["/api/conversations/{otherUserId}/metadata", "get"],
+      ["/api/messages", "post"],
+      ["/api/messages/send", "post"],
+      ["/api/messages/unread/count", "get"],
+      ["/api/messages/unread/count/{conversationId}", "get"],
+      ["/api/messages/conversation/{conversationId}", "get"],
+      ["/api/messages/conversation/{conversationId}/read", "put"],
+      ["/api/messages/{messageId}/read", "put"],
+      ["/api/messages/{messageId}", "put"],
+      ["/api/messages/{messageId}", "delete"],
+      ["/api/messages/{otherUserId}", "get"],
+      ["/api/friends", "get"],
+      ["/api/friends/requests", "post"],
+      ["/api/friends/requests", "get"],
+      ["/api/friends/requests/{requestId}/accept", "post"],
+      ["/api/friends/requests/{requestId}/decline", "post"],
+      ["/api/friends/requests/{requestId}", "delete"],
+      ["/api/friends/{userId}", "delete"],
+      ["/api/uploads", "post"],
+      ["/api/uploads/{uploadId}", "get"],
+    ];
+    const missing = expected.filter(([p, m]) => !paths[p]?.[m]).map(([p, m]) => `${m.toUpperCase()} ${p}`);
+    expect(missing).toEqual([]);
+    expect(paths["/api/messages/conversation/{conversationId}"].get.description).toContain("NEWEST");
+  });
+});
