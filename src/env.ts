@@ -29,4 +29,8 @@ export interface Env {
   API_LIMITER: RateLimit;
   /** Test-only: overrides where calendar providers are reached (a local fake). */
   CALENDAR_API_BASE?: string;
+  /** Per-provider overrides of where calendar sync reaches Google, Microsoft Graph and CalDAV. */
+  GOOGLE_CALENDAR_API_BASE?: string;
+  MS_GRAPH_API_BASE?: string;
+  CALDAV_BASE_URL?: string;
 }

@@ -5,10 +5,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { BULK_MAX, BulkTemplateItem, bulkCreateSchedules, bulkCreateTemplates } from "../domain/bulk";
+import { CALENDAR_TYPES } from "../domain/calendar/provider";
+import { MAX_WINDOW_DAYS, syncCalendar } from "../domain/calendar/sync";
 import { ScheduleCreate } from "../domain/schedules";
+import { LOOKBACK_DAYS, MIN_DAYS, suggestStatuses } from "../domain/suggestions";
 import { requireUserByRef } from "../domain/users";
 import { errorBody } from "../lib/errors";
 import { type AppEnv, bearer, createRouter, described, jsonBody } from "../lib/http";
+import { IsoDate } from "../lib/schemas";
 import { scheduleView, templateView } from "../views/status";
 
 const bulkRouter = createRouter();
@@ -85,6 +89,73 @@ bulkRouter.openapi(
     return c.json({ success: true, count: rows.length, data: rows.map((s) => scheduleView(s, user)) }, 201);
   },
   batchHook,
+);
+
+const SyncBody = z
+  .object({
+    calendarType: z.enum(CALENDAR_TYPES, { message: `must be one of ${CALENDAR_TYPES.join(", ")}` }),
+    accessToken: z.string().trim().min(1, "is required").max(8192, "is too long"),
+    startDate: IsoDate,
+    endDate: IsoDate,
+  })
+  .openapi("CalendarSync", {
+    example: {
+      calendarType: "google",
+      accessToken: "ya29.a0AfH6SMBx...",
+      startDate: "2023-01-01T00:00:00.000Z" as unknown as Date,
+      endDate: "2023-01-31T23:59:59.999Z" as unknown as Date,
+    },
+  });
+
+bulkRouter.openapi(
+  createRoute({
+    method: "post",
+    path: "/sync/calendar",
+    tags: ["Bulk"],
+    summary: "Turn calendar events into status schedules (000)",
+    description:
+      "Reads the events of the window from the provider with the given access token: `google` (Google Calendar API v3, " +
+      "primary calendar), `outlook` (Microsoft Graph calendarView), `apple` (CalDAV; an iCloud Apple ID and app-specific " +
+      "password as `user:password`, or a bearer token). Timed events become `meeting`, all-day events `busy`, out-of-office " +
+      "`away`, with the event title as `customStatus`; free and cancelled events are skipped. Recurring events whose rule " +
+      "maps onto `repeat` stay one schedule, others are expanded. Syncing the same window again updates the same " +
+      "schedules, and deactivates those whose events are gone. The window may span at most " +
+      `${MAX_WINDOW_DAYS} days. Provider errors: token rejected -> 400 naming accessToken; rate limited -> 429 with ` +
+      "Retry-After; provider unreachable or failing -> 502.",
+    security: bearer,
+    request: { body: jsonBody(SyncBody) },
+    responses: {
+      201: described("`{success, count, data: [schedule], deactivated}`"),
+      400: described("Invalid input, or the provider rejected the access token"),
+      429: described("The provider is rate limiting (Retry-After passed on)"),
+      502: described("The provider could not be reached or failed"),
+    },
+  }),
+  async (c) => {
+    const user = await requireUserByRef(c.var.db, c.var.auth.id);
+    const { schedules, deactivated } = await syncCalendar(c.env, c.var.db, user, c.req.valid("json"));
+    return c.json({ success: true, count: schedules.length, data: schedules.map((s) => scheduleView(s, user)), deactivated }, 201);
+  },
+);
+
+bulkRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/suggestions",
+    tags: ["Bulk"],
+    summary: "Status suggestions mined from your own history (000)",
+    description:
+      `Patterns in the last ${LOOKBACK_DAYS} days of your status history, in your time zone: the same status (and custom ` +
+      `text) starting at about the same local time (15-minute buckets) for about as long, on at least ${MIN_DAYS} days. ` +
+      "`repeat` is weekly (always the same weekday), weekdays (Monday-Friday only) or daily; `confidence` = days seen / " +
+      "eligible days since your first entry considered (that weekday, weekdays, or every day), 0-1. Empty without enough history.",
+    security: bearer,
+    responses: { 200: described("`{success, data: [{name, status, customStatus, startTime, endTime, repeat, confidence}]}`") },
+  }),
+  async (c) => {
+    const user = await requireUserByRef(c.var.db, c.var.auth.id);
+    return c.json({ success: true, data: await suggestStatuses(c.var.db, user) });
+  },
 );
 
 export { bulkRouter };
