@@ -141,23 +141,23 @@ export async function assertNotBlockedBy(db: Db, blockerId: string, userId: stri
   if (await hasBlocked(db, blockerId, userId)) throw forbidden("Access denied");
 }
 
-/** Resolves member refs (either id form) to users, excluding `selfId`; 404 naming unknown refs. */
-async function resolveMembers(db: Db, refs: string[], selfId: string, field = "members"): Promise<User[]> {
+/** Resolves member refs (either id form) to users; 404 naming unknown refs. */
+async function resolveMembers(db: Db, refs: string[], field = "members"): Promise<User[]> {
   const unique = [...new Set(refs.map((r) => r.trim().toLowerCase()))];
   if (unique.length > MAX_GROUP_MEMBERS_PER_REQUEST) throw badRequest(`${field}: at most ${MAX_GROUP_MEMBERS_PER_REQUEST} users per request`);
   const found = await findUsersByRefs(db, unique);
   const known = new Set(found.flatMap((u) => [u.id, u.userId]));
   const missing = unique.filter((r) => !known.has(r));
   if (missing.length) throw notFound(`${field}: user not found: ${missing.join(", ")}`);
-  const byId = new Map(found.map((u) => [u.id, u]));
-  byId.delete(selfId);
-  return [...byId.values()];
+  return found;
 }
 
+const others = (found: User[], selfId: string) => found.filter((u) => u.id !== selfId);
+
 export async function createGroup(db: Db, creatorId: string, name: string, refs: string[]): Promise<Conversation> {
-  const others = await resolveMembers(db, refs, creatorId);
-  if (!others.length) throw badRequest("members: a group needs at least one member besides you");
-  if ((await blockersAmong(db, creatorId, others.map((u) => u.id))).size) throw forbidden("Access denied");
+  const invited = others(await resolveMembers(db, refs), creatorId);
+  if (!invited.length) throw badRequest("members: a group needs at least one member besides you");
+  if ((await blockersAmong(db, creatorId, invited.map((u) => u.id))).size) throw forbidden("Access denied");
   const now = new Date();
   const conversation: Conversation = {
     id: objectId(now.getTime()),
@@ -174,7 +174,7 @@ export async function createGroup(db: Db, creatorId: string, name: string, refs:
   };
   await db.batch([
     db.insert(conversations).values(conversation),
-    ...insertMembers(db, conversation.id, [creatorId, ...others.map((u) => u.id)], now, 0),
+    ...insertMembers(db, conversation.id, [creatorId, ...invited.map((u) => u.id)], now, 0),
   ] as const);
   return conversation;
 }
@@ -250,13 +250,13 @@ function requireGroup(c: Conversation, action: string) {
 export async function addMembers(db: Db, conversationId: string, actorId: string, refs: string[]): Promise<ConversationRecord> {
   const { conversation } = await requireMembership(db, conversationId, actorId);
   requireGroup(conversation, "adding members");
-  const users_ = await resolveMembers(db, refs, actorId);
-  if (!users_.length) throw badRequest("members: name at least one user other than yourself");
-  if ((await blockersAmong(db, actorId, users_.map((u) => u.id))).size) throw forbidden("Access denied");
+  const added = others(await resolveMembers(db, refs), actorId);
+  if (!added.length) throw badRequest("members: name at least one user other than yourself");
+  if ((await blockersAmong(db, actorId, added.map((u) => u.id))).size) throw forbidden("Access denied");
   const now = new Date();
   await db.batch([
     db.update(conversations).set({ updatedAt: now }).where(eq(conversations.id, conversationId)),
-    ...insertMembers(db, conversationId, users_.map((u) => u.id), now, currentSeq(conversationId)),
+    ...insertMembers(db, conversationId, added.map((u) => u.id), now, currentSeq(conversationId)),
   ] as const);
   return getConversation(db, conversationId, actorId);
 }
@@ -266,11 +266,7 @@ export async function removeMembers(db: Db, conversationId: string, actorId: str
   const { conversation } = await requireMembership(db, conversationId, actorId);
   requireGroup(conversation, "removing members");
   if (conversation.createdBy !== actorId) throw forbidden("Only the group creator can remove members");
-  const unique = [...new Set(refs.map((r) => r.trim().toLowerCase()))];
-  const found = await findUsersByRefs(db, unique);
-  const known = new Set(found.flatMap((u) => [u.id, u.userId]));
-  const missing = unique.filter((r) => !known.has(r));
-  if (missing.length) throw notFound(`members: user not found: ${missing.join(", ")}`);
+  const found = await resolveMembers(db, refs);
   if (found.some((u) => u.id === actorId)) throw badRequest("members: you cannot remove yourself; leave the conversation instead");
   const ids = found.map((u) => u.id);
   const present = await db

@@ -35,6 +35,7 @@ import {
   errorText,
   getOrCreatePair,
   otherInPair,
+  pairKey,
   requireMembership,
 } from "./conversations";
 import { hasBlocked } from "./relations";
@@ -346,7 +347,7 @@ export async function conversationHistory(db: Db, conversationId: string, userId
 export async function historyWithUser(db: Db, userId: string, otherRef: string, skip: number, limit: number) {
   const other = await requireUserByRef(db, otherRef);
   if (other.id === userId) throw badRequest("otherUserId: must be another user");
-  const key = [userId, other.id].sort().join(":");
+  const key = pairKey(userId, other.id);
   const row = await db
     .select({ conversation: conversations })
     .from(conversations)

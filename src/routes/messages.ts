@@ -19,7 +19,7 @@ import {
   sendMessage,
 } from "../domain/messages";
 import { ApiError, describeZodError } from "../lib/errors";
-import { type AppEnv, bearer, createRouter, described, jsonBody, validationHook } from "../lib/http";
+import { type AppEnv, bearer, createRouter, described, jsonBody } from "../lib/http";
 import { Email, EntityId, MessageType, pageQuery, UserRef } from "../lib/schemas";
 import { deliverMessage } from "../realtime/deliver";
 import { envelope } from "../views/conversation";
