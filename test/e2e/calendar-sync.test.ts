@@ -45,7 +45,9 @@ beforeAll(async () => {
   server = createServer(async (req, res) => {
     try {
       const out = await fake.handle(await toRequest(req));
-      res.writeHead(out.status, Object.fromEntries(out.headers));
+      const headers: Record<string, string> = {};
+      out.headers.forEach((v, k) => (headers[k] = v));
+      res.writeHead(out.status, headers);
       res.end(Buffer.from(await out.arrayBuffer()));
     } catch (err) {
       res.writeHead(500).end(String(err));
