@@ -105,7 +105,7 @@ export class EngineSession extends DurableObject<Env> {
     const hb = this.heartbeat();
     if (hb.phase === "pong" && Date.now() > hb.at) {
       // The alarm is about to close it; a late client must not see it alive.
-      await this.closeSession("ping timeout");
+      await this.closeSession("ping timeout", { dead: true });
       return engineError(request, ENGINE_ERRORS.sessionUnknown);
     }
     if (transport === "websocket") return this.openProbe(request);
@@ -513,28 +513,35 @@ export class EngineSession extends DurableObject<Env> {
     }
     const hb = this.heartbeat();
     if (hb.phase === "pong" && now >= hb.at) {
-      await this.closeSession("ping timeout");
+      await this.closeSession("ping timeout", { dead: true });
       return;
     }
     if (hb.phase === "ping" && now >= hb.at) {
-      // Measured from when the ping was due, unless the alarm came very late.
-      const from = now - hb.at < 50 ? hb.at : now;
-      this.saveHeartbeat({ phase: "pong", at: from + meta.pingTimeout });
+      // pingTimeout counts from when the ping is actually sent
+      this.saveHeartbeat({ phase: "pong", at: now + meta.pingTimeout });
       this.send([{ type: "ping" }]);
     }
     this.scheduleAlarm();
   }
 
   /**
-   * Ends the session: a pending GET gets `1` (or `6` when the client asked
-   * to close), WebSockets are closed, every joined namespace disconnects
-   * (presence detaches), and storage is wiped.
+   * Ends the session: a pending GET gets `1` (`6` when the client asked to
+   * close; the 400 of an unknown session when the client is presumed dead,
+   * i.e. it missed the ping), WebSockets are closed, every joined namespace
+   * disconnects (presence detaches), and storage is wiped.
    */
-  private async closeSession(reason: string, opts: { clientInitiated?: boolean; code?: number } = {}): Promise<void> {
+  private async closeSession(reason: string, opts: { clientInitiated?: boolean; dead?: boolean; code?: number } = {}): Promise<void> {
     const meta = this.meta;
     if (!meta || this.closing) return;
     const sio = meta.kind === "socket" ? this.sio() : null;
     this.closing = true;
+    if (this.pendingGet && opts.dead) {
+      const pending = this.pendingGet;
+      this.pendingGet = null;
+      pending.resolve(
+        new Response(JSON.stringify(ENGINE_ERRORS.sessionUnknown), { status: 400, headers: { "content-type": "application/json", ...pending.cors } }),
+      );
+    }
     if (this.pendingGet) this.answerGet(encodePayloadText([{ type: opts.clientInitiated ? "noop" : "close" }]));
     this.buffer = [];
     for (const ws of this.ctx.getWebSockets()) safeClose(ws, opts.code ?? 1000, reason.slice(0, 120));

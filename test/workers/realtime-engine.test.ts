@@ -275,9 +275,12 @@ describe("heartbeat on the object's alarm", () => {
     advance(PING_INTERVAL + 1);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await poll(sid)).body).toBe("2");
+    const waiting = poll(sid); // the client polls but never answers the ping
+    await sleep(30);
     advance(PING_TIMEOUT + 1);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.inspect()).open).toBe(false);
+    expect((await within(waiting, 3000, "the pending GET")).status).toBe(400);
     expect((await poll(sid)).status).toBe(400);
   });
 
