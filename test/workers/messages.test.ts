@@ -3,6 +3,8 @@
  * history and pagination, reads and unread counters, edit and soft delete,
  * idempotent resends, ordering under concurrency, blocking, membership.
  */
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, makeUser, type TestUser } from "./helpers";
 
@@ -502,6 +504,31 @@ describe("idempotency and ordering", () => {
     expect(await unread(a, conv)).toBe(16);
     expect(await unread(b, conv)).toBe(16);
     expect(await unread(c, conv)).toBe(16);
+  });
+});
+
+describe("ConversationRoom sequencing", () => {
+  it("continues the sequence after the object is evicted, and recovers from a stale cursor", async () => {
+    const [a, b] = [await makeUser(), await makeUser()];
+    const conv = await pair(a, b);
+    expect((await send(a, conv, "one")).seq).toBe(1);
+    expect((await send(b, conv, "two")).seq).toBe(2);
+    const stub = env.CONVERSATION_ROOM.get(env.CONVERSATION_ROOM.idFromName(conv));
+    await evictDurableObject(stub);
+    expect((await send(a, conv, "three")).seq).toBe(3);
+    // a row written behind the object's back: its in-memory cursor is now stale
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO messages (id, conversation_id, seq, sender_id, text, created_at) VALUES (?, ?, 4, ?, 'four', ?)").bind(
+        "fedcba9876543210fedcba98",
+        conv,
+        b._id,
+        Date.now(),
+      ),
+      env.DB.prepare("UPDATE conversations SET last_seq = 4 WHERE id = ?").bind(conv),
+    ]);
+    expect((await send(a, conv, "five")).seq).toBe(5);
+    const { messages } = await history(b, conv);
+    expect(messages.map((m) => [m.seq, m.message])).toEqual([[1, "one"], [2, "two"], [3, "three"], [4, "four"], [5, "five"]]);
   });
 });
 
