@@ -27,3 +27,13 @@ export async function emitToUsers(env: Env, userIds: Iterable<string>, out: Outb
   const counts = await Promise.all([...new Set(userIds)].map((id) => emitToUser(env, id, out).catch(() => 0)));
   return counts.reduce((a, b) => a + b, 0);
 }
+
+/**
+ * Emits to ONE connection, by its Engine.IO session id (`SocketContext.sid`),
+ * e.g. from a conversation room that tracks which connections joined it.
+ * Resolves to false when that connection is gone (forget it) or has not
+ * joined `nsp`.
+ */
+export async function emitToSession(env: Env, sid: string, events: EventArgs[], nsp = "/"): Promise<boolean> {
+  return env.ENGINE_SESSION.get(env.ENGINE_SESSION.idFromName(sid)).deliver(nsp, events);
+}

@@ -15,7 +15,7 @@ import { conversationMetadata, friendships, users } from "../../src/db/schema";
 import { ApiError } from "../../src/lib/errors";
 import { objectId } from "../../src/lib/ids";
 import { issueToken } from "../../src/lib/tokens";
-import { emitToUser } from "../../src/realtime/emit";
+import { emitToSession, emitToUser } from "../../src/realtime/emit";
 import { onDisconnect, onEvent } from "../../src/realtime/events";
 import { makeUser, type TestUser } from "./helpers";
 import { engineStub, eventOf, hubStub, poll, pollingHandshake, push, sleep, type WsClient, wsHandshake } from "./realtime-helpers";
@@ -313,6 +313,24 @@ describe("presence (UserHub)", () => {
     expect(eventOf(await chat.client.until(isEvent("new_message")))).toEqual(["new_message", { message: "hi" }]);
     std.client.close();
     chat.client.close();
+  });
+
+  it("emitToSession reaches one connection by its sid, and reports a gone one", async () => {
+    const u = await makeUser();
+    const one = await connectWs({ token: u.token });
+    const other = await connectWs({ token: u.token });
+    const otherFrames: string[] = [];
+    other.client.ws.addEventListener("message", (e) => otherFrames.push(String(e.data)));
+    expect(await emitToSession(env, one.sid, [["joined_conversation", { conversation_id: "c1" }]])).toBe(true);
+    expect(eventOf(await one.client.until(isEvent("joined_conversation")))).toEqual(["joined_conversation", { conversation_id: "c1" }]);
+    other.client.send('4215["echo","sync"]');
+    await ackBody(other.client, 15);
+    expect(otherFrames.some((f) => f.includes("joined_conversation"))).toBe(false);
+    one.client.send("1");
+    await one.client.waitClosed();
+    expect(await emitToSession(env, one.sid, [["x", 1]])).toBe(false);
+    expect(await emitToSession(env, other.sid, [["x", 1]], "/other")).toBe(false);
+    other.client.close();
   });
 
   it("a session whose object is gone is detached on the next emit (and the user goes offline)", async () => {
