@@ -170,7 +170,9 @@ async function applyStart(env: Env, db: Db, userId: string, s: StatusSchedule, o
       customStatus: expired ? "" : user.customStatus,
       statusUntil: expired ? null : (user.statusUntil?.getTime() ?? null),
       source: expired ? "expiry" : user.statusSource,
-      restore: truncateStack(user.statusRestore, MAX_RESTORE_DEPTH),
+      // keep the stack beneath only while the current status is itself a running occurrence's
+      // (a stack left behind when the user changed status by hand is stale)
+      restore: !expired && parseRestore(user.statusRestore)?.for === user.statusSource ? truncateStack(user.statusRestore, MAX_RESTORE_DEPTH) : null,
     };
     const result = await setStatus(env, db, userId, {
       status: s.status as StatusName,

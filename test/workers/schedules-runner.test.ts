@@ -147,6 +147,28 @@ describe("the user's alarm applies schedule starts and ends", () => {
   });
 });
 
+describe("restore stack hygiene", () => {
+  it("a stack left behind by a status set by hand is not restored later", async () => {
+    const u = await makeUser();
+    await setStatus(env, db, u._id, { status: "at_home" });
+    // occurrence A runs; the user then sets a short status by hand (A's saved status stays behind)
+    await insertSchedule(u, { status: "meeting", startTime: Date.now() - 60_000, endTime: Date.now() + 3_600_000 });
+    expect(await applyDueScheduleEvents(env, u._id, Date.now())).toBe(1);
+    const put = await api("PUT", "/api/status-management", { token: u.token, body: { status: "driving", duration: 0.05 } });
+    expect(put.status).toBe(200);
+    // occurrence B starts while driving; driving expires during B
+    const bEnd = Date.now() + 3500;
+    await insertSchedule(u, { status: "eating", startTime: Date.now() - 1000, endTime: bEnd });
+    expect(await applyDueScheduleEvents(env, u._id, Date.now())).toBe(1);
+    expect((await row(u))!.status).toBe("eating");
+    await sleepUntil(bEnd);
+    await fireAlarm(u);
+    await applyDueScheduleEvents(env, u._id, Date.now());
+    // driving had expired, and nothing older is resurrected (not A's saved at_home)
+    expect(await row(u)).toMatchObject({ status: "available", statusUntil: null });
+  });
+});
+
 describe("catching up", () => {
   it("applies only the latest occurrence whose window is still open, and skips closed ones", async () => {
     const u = await makeUser();
