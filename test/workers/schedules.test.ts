@@ -276,3 +276,18 @@ describe("GET /api/status/schedules/upcoming", () => {
     expect(res.body.data).toHaveLength(3);
   });
 });
+
+describe("OpenAPI", () => {
+  it("documents the schedule, bulk, sync and suggestion routes", async () => {
+    const spec = await api("GET", "/openapi.json");
+    expect(spec.status).toBe(200);
+    const paths = spec.body.paths;
+    expect(Object.keys(paths["/api/users/{userId}/schedules"]).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(paths["/api/users/{userId}/schedules/{id}"]).sort()).toEqual(["delete", "put"]);
+    expect(paths["/api/status/schedules/upcoming"].get).toBeDefined();
+    expect(paths["/api/bulk/templates/bulk"].post).toBeDefined();
+    expect(paths["/api/bulk/schedules/bulk"].post).toBeDefined();
+    expect(paths["/api/bulk/sync/calendar"].post).toBeDefined();
+    expect(paths["/api/bulk/suggestions"].get).toBeDefined();
+  });
+});
