@@ -22,7 +22,7 @@ import { DurableObject } from "cloudflare:workers";
 import { createDb } from "../db/client";
 import type { Env } from "../env";
 import { config } from "../lib/config";
-import { complianceSocketApp } from "../realtime/compliance";
+import { complianceSocketApp, echoEngineApp } from "../realtime/compliance";
 import type { EventArgs } from "../realtime/emit";
 import {
   decodeFrame,
@@ -359,7 +359,7 @@ export class EngineSession extends DurableObject<Env> {
 
   private onMessage(data: string | ArrayBuffer) {
     if (this.meta!.kind === "engine") {
-      this.send([{ type: "message", data }]);
+      echoEngineApp.onMessage(data, (back) => this.send([{ type: "message", data: back }]));
       return;
     }
     try {
@@ -538,9 +538,7 @@ export class EngineSession extends DurableObject<Env> {
     if (this.pendingGet && opts.dead) {
       const pending = this.pendingGet;
       this.pendingGet = null;
-      pending.resolve(
-        new Response(JSON.stringify(ENGINE_ERRORS.sessionUnknown), { status: 400, headers: { "content-type": "application/json", ...pending.cors } }),
-      );
+      pending.resolve(engineError(pending.cors, ENGINE_ERRORS.sessionUnknown));
     }
     if (this.pendingGet) this.answerGet(encodePayloadText([{ type: opts.clientInitiated ? "noop" : "close" }]));
     this.buffer = [];

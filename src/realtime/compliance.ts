@@ -34,5 +34,9 @@ export const complianceSocketApp: SocketApp = {
   async onDisconnect() {},
 };
 
-/** The Engine.IO echo server: what to send back for a received message. */
-export const echoEngineMessage = (data: string | ArrayBuffer) => data;
+/** The bare Engine.IO server on /engine.io/: every message goes back to its sender. */
+export const echoEngineApp = {
+  onMessage(data: string | ArrayBuffer, reply: (data: string | ArrayBuffer) => void) {
+    reply(data);
+  },
+};

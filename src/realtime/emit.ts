@@ -8,6 +8,7 @@
  */
 import type { Env } from "../env";
 import type { Dialect } from "../lib/tokens";
+import { engineSessionStub } from "./gateway";
 
 export type EventArgs = [event: string, ...args: unknown[]];
 export type Outbound = EventArgs[] | Record<Dialect, EventArgs[]>;
@@ -35,5 +36,5 @@ export async function emitToUsers(env: Env, userIds: Iterable<string>, out: Outb
  * joined `nsp`.
  */
 export async function emitToSession(env: Env, sid: string, events: EventArgs[], nsp = "/"): Promise<boolean> {
-  return env.ENGINE_SESSION.get(env.ENGINE_SESSION.idFromName(sid)).deliver(nsp, events);
+  return engineSessionStub(env, sid).deliver(nsp, events);
 }

@@ -42,10 +42,11 @@ export function corsHeaders(request: Request): Record<string, string> {
   return { "access-control-allow-origin": origin, "access-control-allow-credentials": "true", vary: "Origin" };
 }
 
-export function engineError(request: Request, error: { code: number; message: string }, status = 400): Response {
+/** An Engine.IO error response; `to` is the request (or its CORS headers). */
+export function engineError(to: Request | Record<string, string>, error: { code: number; message: string }, status = 400): Response {
   return new Response(JSON.stringify(error), {
     status,
-    headers: { "content-type": "application/json", ...corsHeaders(request) },
+    headers: { "content-type": "application/json", ...(to instanceof Request ? corsHeaders(to) : to) },
   });
 }
 

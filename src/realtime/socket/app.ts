@@ -68,7 +68,7 @@ export function productApp(env: Env, db: Db): SocketApp {
     async authenticate(_nsp, auth, handshake) {
       const result = await authenticateSocket(env, auth, handshake, db);
       if (!result.ok) return result;
-      const data: ProductSocketData = { ...result.user };
+      const data: ProductSocketData = result.user;
       return { ok: true, data: { ...data } };
     },
 
