@@ -104,7 +104,7 @@ describe("the seeds' client snippets, unmodified", () => {
     const s001 = io(baseUrl(), { query: { token: u.token }, forceNew: true });
     const s000 = io(baseUrl(), { auth: { token: u.token }, forceNew: true });
     try {
-      for (const s of [s002, s001, s000]) await waitFor(s, "connect", { timeout: 8000 });
+      await eventually(() => s002.connected && s001.connected && s000.connected, 8000, "all three snippets to connect");
       expect(s002.io.engine.transport.name).toBe("websocket");
     } finally {
       for (const s of [s002, s001, s000]) s.close();
