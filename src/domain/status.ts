@@ -218,8 +218,11 @@ export async function nextStatusWakeAt(env: Env, db: Db, userId: string, now: nu
 
 /** What the user's alarm does: revert an expired status, apply due schedule events. */
 export async function runStatusTimer(env: Env, db: Db, userId: string, now: number): Promise<void> {
-  await expireStatusIfDue(env, db, userId, now, { arm: false });
+  // Schedule events first: an occurrence ending now restores the status it
+  // interrupted, so the expiry of its statusUntil must not first write a
+  // spurious `available` entry (and push it to watchers).
   await applyDueScheduleEvents(env, userId, now);
+  await expireStatusIfDue(env, db, userId, now, { arm: false });
 }
 
 // ---- History ----
