@@ -29,7 +29,7 @@ export interface WranglerServer {
 }
 
 export async function startWrangler(opts: { env?: string; vars?: Record<string, string>; port?: number } = {}): Promise<WranglerServer> {
-  const procEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+  const procEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_COLOR: "1" };
   const stateDir = mkdtempSync(join(tmpdir(), "e2e-wrangler-"));
   const envArgs = opts.env ? ["--env", opts.env] : [];
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir, ...envArgs], {
