@@ -3,8 +3,9 @@
  *
  * Every item is validated first (shape by zod at the route, rules here);
  * the first bad item fails the whole request with a 400 naming its index
- * and field (`[1].status: ...`), a schedule overlapping another one with a
- * 409 naming both, a batch over BULK_MAX items with a 413. Only then are all
+ * and field (`[1].status: ...`), a batch over BULK_MAX items with a 413.
+ * Schedules may overlap each other and existing ones (see ./schedules).
+ * Only then are all
  * rows inserted in ONE D1 batch, which is a transaction: either every row
  * is stored or none is.
  */
@@ -15,7 +16,7 @@ import { ApiError } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
 import { StatusValue } from "../lib/schemas";
-import { assertNoOverlap, newScheduleRow, type ScheduleCreateInput } from "./schedules";
+import { newScheduleRow, type ScheduleCreateInput } from "./schedules";
 import { armStatusTimer, resolveStatusChange, type StatusName } from "./status";
 
 /** Largest accepted batch (items per request). */
@@ -84,12 +85,6 @@ export async function bulkCreateSchedules(env: Env, db: Db, user: User, items: S
   checkSize(items.length);
   const now = Date.now();
   const rows = items.map((it) => newScheduleRow(user, it, now));
-  await assertNoOverlap(
-    db,
-    user,
-    items.flatMap((it, i) => ((it.active ?? true) ? [{ ...it, label: `[${i}]` }] : [])),
-    { now },
-  );
   const inserts = rows.map((r) => db.insert(statusSchedules).values(r).returning());
   const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
   await armStatusTimer(env, user.id);

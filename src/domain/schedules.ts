@@ -3,28 +3,25 @@
  * occurrences. Timing lives in ./recurrence (pure) and acting on time in
  * ./schedule-runner.
  *
- * Overlap rule (README): schedules created by the user (POST, PUT, bulk) may
- * not overlap another active user-made schedule at any occurrence within
- * the next year: 409 naming the other schedule. Calendar-synced schedules
- * mirror an external calendar and may overlap anything; when occurrences do
- * overlap at run time, the most recently started one sets the status and,
- * when it ends, the one it interrupted comes back if it is still running.
+ * Overlaps: schedules may overlap one another (000 documents no conflict,
+ * and a client replaying its examples creates overlapping ones). At run
+ * time the most recently started occurrence sets the status and, when it
+ * ends, the one it interrupted comes back if it is still running
+ * (./schedule-runner). Only a series overlapping ITSELF is refused
+ * (MAX_LENGTH_MS).
  */
 import { z } from "@hono/zod-openapi";
 import { and, asc, count, eq, gt, ne, or } from "drizzle-orm";
 import { type StatusSchedule, statusSchedules, type User } from "../db/schema";
 import type { Env } from "../env";
-import { ApiError, conflict, notFound } from "../lib/errors";
+import { ApiError, notFound } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
 import { IsoDate, StatusValue } from "../lib/schemas";
 import {
-  compile,
-  firstOverlap,
   occurrencesBetween,
   type Occurrence,
   REPEATS,
-  type RecurrenceRule,
   zoneOrUtc,
 } from "./recurrence";
 import { armStatusTimer } from "./status";
@@ -32,8 +29,6 @@ import { armStatusTimer } from "./status";
 const DAY = 86_400_000;
 /** Same limit as a status's customStatus (not imported: ./status imports this module through the runner). */
 const MAX_CUSTOM_STATUS = 200;
-/** How far ahead the overlap check looks. */
-export const OVERLAP_HORIZON_MS = 366 * DAY;
 /** Longest occurrence per repeat: a series may not overlap itself. */
 export const MAX_LENGTH_MS: Record<string, number> = {
   none: 366 * DAY,
@@ -146,72 +141,6 @@ export async function liveSchedules(db: Db, userId: string, now: number): Promis
     .all();
 }
 
-// ---- overlap rule ------------------------------------------------------------
-
-const MINUTES_PER_DAY = 1440;
-
-/** Local minute-of-day where the series starts and its wall-clock length in minutes. */
-function timeOfDay(rule: RecurrenceRule, tz: string) {
-  const s = compile(rule, tz);
-  const startMin = s.firstLocal.hour * 60 + s.firstLocal.minute;
-  const lenMin = Math.ceil(s.wall.total({ unit: "minutes", relativeTo: s.firstLocal })) + 1;
-  return { startMin, lenMin };
-}
-
-/** False when two repeating series can never overlap because their local times of day are disjoint. */
-function timesOfDayMayMeet(a: RecurrenceRule, b: RecurrenceRule, tz: string): boolean {
-  const x = timeOfDay(a, tz);
-  const y = timeOfDay(b, tz);
-  if (x.lenMin + y.lenMin >= MINUTES_PER_DAY) return true;
-  const mod = (n: number) => ((n % MINUTES_PER_DAY) + MINUTES_PER_DAY) % MINUTES_PER_DAY;
-  return mod(y.startMin - x.startMin) < x.lenMin || mod(x.startMin - y.startMin) < y.lenMin;
-}
-
-/** The first occurrence of `a` that overlaps one of `b` in [now, now + horizon), or null. */
-export function seriesOverlap(a: RecurrenceRule, b: RecurrenceRule, tz: string, now: number): { a: Occurrence; b: Occurrence } | null {
-  const to = now + OVERLAP_HORIZON_MS;
-  if (a.repeat === "none" || b.repeat === "none") {
-    const [single, other, swap] = a.repeat === "none" ? [a, b, false] : [b, a, true];
-    const one = occurrencesBetween(single, tz, now, to, 1)[0];
-    if (!one) return null;
-    const hit = occurrencesBetween(other, tz, one.start, one.end, 1)[0];
-    if (!hit) return null;
-    return swap ? { a: hit, b: one } : { a: one, b: hit };
-  }
-  if (!timesOfDayMayMeet(a, b, tz)) return null;
-  return firstOverlap(a, b, tz, now, OVERLAP_HORIZON_MS);
-}
-
-export interface Candidate extends RecurrenceRule {
-  /** how to name it in a conflict message, e.g. "[2]" for a bulk item */
-  label?: string;
-}
-
-const describeSchedule = (s: StatusSchedule) =>
-  `schedule ${s.id} (${s.status}${s.customStatus ? ` "${s.customStatus}"` : ""})`;
-
-/**
- * Throws 409 when a candidate overlaps an active user-made schedule of the
- * user (other than `excludeId`) or another candidate of the same batch.
- */
-export async function assertNoOverlap(db: Db, user: User, candidates: Candidate[], opts: { excludeId?: string; now?: number } = {}) {
-  const now = opts.now ?? Date.now();
-  const tz = zoneOrUtc(user.timezone);
-  const existing = (await liveSchedules(db, user.id, now)).filter((s) => s.source === "manual" && s.id !== opts.excludeId);
-  const at = (o: Occurrence) => new Date(o.start).toISOString();
-  candidates.forEach((c, i) => {
-    const who = c.label ? `${c.label}: ` : "";
-    for (const s of existing) {
-      const hit = seriesOverlap(c, s, tz, now);
-      if (hit) throw conflict(`${who}overlaps ${describeSchedule(s)} on ${at(hit.a)}`);
-    }
-    for (let j = 0; j < i; j++) {
-      const hit = seriesOverlap(c, candidates[j], tz, now);
-      if (hit) throw conflict(`${who}overlaps ${candidates[j].label ?? `item ${j}`} on ${at(hit.a)}`);
-    }
-  });
-}
-
 // ---- writes ------------------------------------------------------------------
 
 export function newScheduleRow(user: User, input: ScheduleCreateInput, now = Date.now()): typeof statusSchedules.$inferInsert {
@@ -232,7 +161,6 @@ export function newScheduleRow(user: User, input: ScheduleCreateInput, now = Dat
 
 export async function createSchedule(env: Env, db: Db, user: User, input: ScheduleCreateInput): Promise<StatusSchedule> {
   const row = newScheduleRow(user, input);
-  if (row.active) await assertNoOverlap(db, user, [input]);
   const created = await db.insert(statusSchedules).values(row).returning().get();
   await armStatusTimer(env, user.id);
   return created;
@@ -250,7 +178,6 @@ export async function updateSchedule(env: Env, db: Db, user: User, id: string, p
   };
   const problems = scheduleProblems(merged);
   if (problems.length) throw new ApiError(400, problems.map((p) => `${p.path}: ${p.message}`).join("; "));
-  if (merged.active && current.source === "manual") await assertNoOverlap(db, user, [merged], { excludeId: id });
   const timingChanged =
     merged.startTime.getTime() !== current.startTime.getTime() ||
     merged.endTime.getTime() !== current.endTime.getTime() ||

@@ -74,7 +74,8 @@ schedulesRouter.openapi(
     description:
       "`repeat`: none | daily | weekdays | weekly | monthly, evaluated in the user's time zone (profile `timezone`): " +
       "every occurrence keeps the first one's local start and end time. Monthly on the 29th-31st falls on the last " +
-      "day of shorter months. A schedule may not overlap another active schedule of yours within the next year (409).",
+      "day of shorter months. Schedules may overlap: at run time the most recently started occurrence sets the status and, " +
+      "when it ends, the one it interrupted comes back if it is still running.",
     security: bearer,
     request: { params: UserParam, body: jsonBody(ScheduleCreate) },
     responses: {
@@ -82,7 +83,6 @@ schedulesRouter.openapi(
       400: described("Invalid field (named in the message)"),
       403: described("Not the owner"),
       404: described("No such user"),
-      409: described("Overlaps another schedule (named in the message)"),
     },
   }),
   async (c) => {
@@ -106,7 +106,6 @@ schedulesRouter.openapi(
       400: described("Invalid field"),
       403: described("Not the owner"),
       404: described("No such user or schedule"),
-      409: described("Overlaps another schedule"),
     },
   }),
   async (c) => {

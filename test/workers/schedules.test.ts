@@ -158,8 +158,8 @@ describe("schedule CRUD", () => {
   });
 });
 
-describe("overlap rule", () => {
-  it("rejects a schedule whose occurrences overlap an active one (409 naming it), allows disjoint and inactive ones", async () => {
+describe("overlapping schedules", () => {
+  it("are accepted (000 documents no conflict): create, activate and move onto another all succeed and both are listed", async () => {
     const u = await makeUser();
     const base = nowMin() + D;
     const weekly = await api("POST", `/api/users/${u._id}/schedules`, {
@@ -167,52 +167,50 @@ describe("overlap rule", () => {
       body: { status: "meeting", startTime: iso(base), endTime: iso(base + H), repeat: "weekly" },
     });
     expect(weekly.status).toBe(201);
-    const weeklyId = weekly.body.data._id;
 
-    // a daily series starting half an hour into the meeting, first colliding on the meeting's day
+    // the same slot again (a client replaying the documented example twice)
+    const same = await api("POST", `/api/users/${u._id}/schedules`, {
+      token: u.token,
+      body: { status: "meeting", startTime: iso(base), endTime: iso(base + H), repeat: "weekly" },
+    });
+    expect(same.status).toBe(201);
+    expect(same.body.data._id).not.toBe(weekly.body.data._id);
+
+    // a daily series starting half an hour into the meeting
     const clash = await api("POST", `/api/users/${u._id}/schedules`, {
       token: u.token,
       body: { status: "driving", startTime: iso(base - 2 * D + H / 2), endTime: iso(base - 2 * D + H), repeat: "daily" },
     });
-    expect(clash.status).toBe(409);
-    expect(clash.body).toMatchObject({ success: false, statusCode: 409, error: "Conflict" });
-    expect(clash.body.message).toContain(weeklyId);
+    expect(clash.status).toBe(201);
 
-    // a one-off inside a much later occurrence (5 weeks on)
-    const later = await api("POST", `/api/users/${u._id}/schedules`, {
-      token: u.token,
-      body: { status: "away", startTime: iso(base + 35 * D + 10 * 60_000), endTime: iso(base + 35 * D + 20 * 60_000) },
-    });
-    expect(later.status).toBe(409);
-
-    // back to back is fine
-    const adjacent = await api("POST", `/api/users/${u._id}/schedules`, {
-      token: u.token,
-      body: { status: "eating", startTime: iso(base + H), endTime: iso(base + 2 * H), repeat: "daily" },
-    });
-    expect(adjacent.status).toBe(201);
-
-    // inactive schedules neither conflict nor are conflicted with
     const inactive = await api("POST", `/api/users/${u._id}/schedules`, {
       token: u.token,
       body: { status: "driving", startTime: iso(base), endTime: iso(base + H), repeat: "daily", active: false },
     });
     expect(inactive.status).toBe(201);
-    // ... until activated
     const activate = await api("PUT", `/api/users/${u._id}/schedules/${inactive.body.data._id}`, { token: u.token, body: { active: true } });
-    expect(activate.status).toBe(409);
+    expect(activate.status).toBe(200);
+    expect(activate.body.data.active).toBe(true);
 
-    // moving a schedule onto another is rejected; moving itself is not a conflict with itself
-    const move = await api("PUT", `/api/users/${u._id}/schedules/${adjacent.body.data._id}`, {
+    const list = await api("GET", `/api/users/${u._id}/schedules?limit=50`, { token: u.token });
+    expect(list.body.pagination.total).toBe(4);
+
+    // upcoming shows every occurrence, overlapping ones included, soonest first
+    const upcoming = await api("GET", "/api/status/schedules/upcoming?limit=100&days=2", { token: u.token });
+    expect(upcoming.status).toBe(200);
+    const atBase = upcoming.body.data.filter((o: any) => o.startTime === iso(base)).map((o: any) => o._id).sort();
+    expect(atBase).toEqual([weekly.body.data._id, same.body.data._id, inactive.body.data._id].sort());
+  });
+
+  it("a series may still not overlap itself: a daily schedule longer than a day is a 400 naming endTime", async () => {
+    const u = await makeUser();
+    const base = nowMin() + D;
+    const res = await api("POST", `/api/users/${u._id}/schedules`, {
       token: u.token,
-      body: { startTime: iso(base + H / 2), endTime: iso(base + 2 * H) },
+      body: { status: "away", startTime: iso(base), endTime: iso(base + D + H), repeat: "daily" },
     });
-    expect(move.status).toBe(409);
-    const self = await api("PUT", `/api/users/${u._id}/schedules/${weeklyId}`, {
-      token: u.token,
-      body: { startTime: iso(base - H / 2), endTime: iso(base + H) },
-    });
-    expect(self.status).toBe(200);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain("endTime");
   });
 });
 
