@@ -56,12 +56,21 @@ export function errorBody(status: number, message: string): ErrorBody {
   };
 }
 
+/** zod's generic type messages, said the way a client reads them. */
+function issueText(message: string): string {
+  if (/^Invalid input: expected \w+, received undefined$/.test(message)) return "is required";
+  if (/^Invalid input: expected number, received NaN$/.test(message)) return "must be a number";
+  const wrongType = /^Invalid input: expected (\w+), received (\w+)$/.exec(message);
+  if (wrongType) return `must be ${/^[aeiou]/.test(wrongType[1]) ? "an" : "a"} ${wrongType[1]} (got ${wrongType[2]})`;
+  return message;
+}
+
 /** Human-readable summary of a zod failure naming each offending field. */
 export function describeZodError(err: ZodError): string {
   return err.issues
     .map((i) => {
       const path = i.path.length ? i.path.join(".") : "body";
-      return `${path}: ${i.message}`;
+      return `${path}: ${issueText(i.message)}`;
     })
     .join("; ");
 }
@@ -75,7 +84,14 @@ export function onError(err: Error, c: Context): Response {
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    const message = err.message || reasons[status] || "Error";
+    let message = err.message || reasons[status] || "Error";
+    if (status === 415) {
+      // thrown by the route's media-type gate: say what was sent
+      const sent = c.req.header("content-type");
+      message = sent
+        ? `Unsupported Media Type: Content-Type ${sent.split(";")[0].trim()} is not accepted by ${c.req.method} ${c.req.path}`
+        : `Unsupported Media Type: send the body with a Content-Type header (${c.req.method} ${c.req.path})`;
+    }
     return c.json(errorBody(status, message), status);
   }
   console.error("unhandled error", err);

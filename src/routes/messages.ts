@@ -18,7 +18,7 @@ import {
   type SendResult,
   sendMessage,
 } from "../domain/messages";
-import { ApiError, describeZodError } from "../lib/errors";
+import { ApiError, describeZodError, errorBody } from "../lib/errors";
 import { type AppEnv, bearer, createRouter, described, jsonBody } from "../lib/http";
 import { Email, EntityId, MessageType, pageQuery, UserRef } from "../lib/schemas";
 import { deliverMessage } from "../realtime/deliver";
@@ -164,14 +164,38 @@ const SendAny = z
       "Both accept an optional client message id (`clientMsgId` / `client_msg_id`).",
   });
 
+/**
+ * The 004 body (`to_email`/`conversation_id`), or a body naming neither
+ * document's recipient sent with a chat-socket token: answered the 004 way
+ * (422, 200 004 shape). Everything else is the 001 body (400, 201).
+ */
+function is004Send(raw: unknown, dialect: string): boolean {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return dialect === "chat-socket";
+  const b = raw as Record<string, unknown>;
+  if (b.to_email !== undefined || b.conversation_id !== undefined) return true;
+  return b.recipientId === undefined && dialect === "chat-socket";
+}
+
 messagesRouter.openapi(
   createRoute({
     method: "post",
     path: "/send",
     tags,
     summary: "Send a message to a user (001 body or 004 body, dispatched on the body)",
+    description:
+      "JSON (the 004 body may also come as a form). A body with `to_email` or `conversation_id` is the 004 request (422 on bad input); " +
+      "one with `recipientId` the 001 request (400 on bad input); a body with neither is read in the token's dialect.",
     security: bearer,
-    request: { body: jsonBody(SendAny) },
+    request: {
+      body: {
+        required: true,
+        content: {
+          "application/json": { schema: SendAny },
+          "application/x-www-form-urlencoded": { schema: SendAny },
+          "multipart/form-data": { schema: SendAny },
+        },
+      },
+    },
     responses: {
       201: described("001: the message `{_id, conversationId, senderId, recipientId, text, attachment, createdAt, status}`"),
       200: described("004: `{id, conversation_id, sender_email, sender_name, message, timestamp, message_type, reply_to}`; 001 repeated clientMsgId"),
@@ -180,9 +204,10 @@ messagesRouter.openapi(
     },
   }),
   async (c) => {
-    const raw = c.req.valid("json") as Record<string, unknown>;
+    const isForm = /form/i.test(c.req.header("content-type") ?? "");
+    const raw = (isForm ? c.req.valid("form") : c.req.valid("json")) as Record<string, unknown>;
     const senderId = c.var.auth.id;
-    if (raw.to_email !== undefined || raw.conversation_id !== undefined) {
+    if (is004Send(raw, c.var.dialect)) {
       const parsed = Send004.safeParse(raw);
       if (!parsed.success) throw new ApiError(422, describeZodError(parsed.error));
       const b = parsed.data;
@@ -221,6 +246,12 @@ messagesRouter.openapi(
     });
     deliver(c, result);
     return c.json(message001(result.record), result.created ? 201 : 200);
+  },
+  (result, c) => {
+    if (!result.success) {
+      const status = is004Send((result as { data?: unknown }).data, c.var.dialect) ? 422 : 400;
+      return c.json(errorBody(status, describeZodError(result.error)), status);
+    }
   },
 );
 
