@@ -14,7 +14,7 @@ import { ApiError } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { normalizePhone } from "../lib/phone";
 import type { ContactRow } from "../views/contact";
-import { findUserByPhone, findUserByRef, findUsersByRefs } from "./users";
+import { findUserByEmail, findUserByPhone, findUserByRef, findUsersByRefs } from "./users";
 import { canSeeStatusSql } from "./visibility";
 
 /** D1 allows 100 bound parameters per query. */
@@ -50,11 +50,14 @@ export async function listContacts(db: Db, viewerId: string, onlyContactId?: str
 export interface AddContactInput {
   userId?: string;
   phoneNumber?: string;
+  email?: string;
   name?: string | null;
 }
 
 /**
- * Adds a contact by user id (either form) or phone number (any common format).
+ * Adds a contact by user id (either form), phone number (any common format)
+ * or email. The first of those given picks the user; any other given must
+ * name the same user (400 naming the field otherwise).
  * Adding someone already in the book is not an error: `created` is false and
  * a given `name` replaces the saved one.
  */
@@ -65,23 +68,28 @@ export async function addContact(
   phoneRegion: string,
 ): Promise<{ created: boolean; contact: ContactRow }> {
   let target: User | undefined;
-  let field: "userId" | "phoneNumber";
+  let field: "userId" | "phoneNumber" | "email";
+  const phone = input.phoneNumber === undefined ? undefined : normalizePhone(input.phoneNumber, phoneRegion);
   if (input.userId) {
     field = "userId";
     target = await findUserByRef(db, input.userId);
-    if (target && input.phoneNumber) {
-      const phone = normalizePhone(input.phoneNumber, phoneRegion);
-      if (phone !== target.phoneNumber) throw new ApiError(400, "phoneNumber: does not belong to the user named by userId");
-    }
-  } else if (input.phoneNumber) {
+  } else if (input.phoneNumber !== undefined) {
     field = "phoneNumber";
-    const phone = normalizePhone(input.phoneNumber, phoneRegion);
     if (!phone) throw new ApiError(400, "phoneNumber: not a valid phone number");
     target = await findUserByPhone(db, phone);
+  } else if (input.email) {
+    field = "email";
+    target = await findUserByEmail(db, input.email);
   } else {
-    throw new ApiError(400, "userId: give userId or phoneNumber");
+    throw new ApiError(400, "userId: give userId (or contactId), phoneNumber or email");
   }
   if (!target) throw new ApiError(404, "User not found");
+  if (field !== "phoneNumber" && input.phoneNumber !== undefined && phone !== target.phoneNumber) {
+    throw new ApiError(400, `phoneNumber: does not belong to the user named by ${field}`);
+  }
+  if (field !== "email" && input.email && input.email.toLowerCase() !== target.email) {
+    throw new ApiError(400, `email: does not belong to the user named by ${field}`);
+  }
   if (target.id === ownerId) throw new ApiError(400, `${field}: you cannot add yourself as a contact`);
 
   const label = input.name?.trim() || null;

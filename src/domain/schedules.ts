@@ -38,7 +38,9 @@ export const MAX_LENGTH_MS: Record<string, number> = {
   monthly: 28 * DAY,
 };
 
-export const Repeat = z.enum(REPEATS);
+export const Repeat = z.enum(REPEATS, {
+  error: (iss) => (iss.input === undefined ? "is required" : `must be one of ${REPEATS.join(", ")}`),
+});
 
 /** The documented schedule object's writable fields. */
 export const ScheduleFields = z.object({

@@ -7,7 +7,10 @@ export const STATUS_VALUES = [
   "at_hospital", "meeting", "driving", "commuting", "working_out", "eating", "sleeping",
   "studying", "custom",
 ] as const;
-export const StatusValue = z.enum(STATUS_VALUES);
+/** A missing value reads "is required", a wrong one lists the choices. */
+const choiceError = (values: readonly string[]) => (iss: { input?: unknown }) =>
+  iss.input === undefined ? "is required" : `must be one of ${values.join(", ")}`;
+export const StatusValue = z.enum(STATUS_VALUES, { error: choiceError(STATUS_VALUES) });
 
 export const MESSAGE_TYPES = [
   "text", "image", "video", "file", "visitor", "checkin", "checkout", "task", "note", "splitMoney",

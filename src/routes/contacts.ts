@@ -15,7 +15,7 @@ import {
 } from "../domain/contacts";
 import { config } from "../lib/config";
 import { bearer, createRouter, described, jsonBody } from "../lib/http";
-import { UserRef } from "../lib/schemas";
+import { Email, UserRef } from "../lib/schemas";
 import { contactView, phoneStatusView, userWithStatusView } from "../views/contact";
 import { effectiveStatus } from "../views/status";
 
@@ -26,11 +26,14 @@ const ContactIdParam = z.object({ id: UserRef.openapi({ param: { name: "id", in:
 const AddContactBody = z
   .object({
     userId: UserRef.optional(),
+    /** alias of userId: the `contactId` the socket events carry */
+    contactId: UserRef.optional(),
     phoneNumber: z.string().trim().min(1, "must not be empty").max(64, "is too long").optional(),
+    email: Email.optional(),
     name: z.string().trim().max(100, "must be at most 100 characters").nullable().optional(),
   })
-  .refine((b) => b.userId !== undefined || b.phoneNumber !== undefined, {
-    message: "give userId or phoneNumber",
+  .refine((b) => b.userId !== undefined || b.contactId !== undefined || b.phoneNumber !== undefined || b.email !== undefined, {
+    message: "give userId (or contactId), phoneNumber or email",
     path: ["userId"],
   })
   .openapi("ContactCreate");
@@ -156,8 +159,11 @@ contactsRouter.openapi(
     method: "post",
     path: "/",
     tags: ["Contacts"],
-    summary: "Add a contact by user id (either form) or phone number (000)",
-    description: "201 with the contact; 200 with it if it was already in your book (a given `name` replaces the saved one).",
+    summary: "Add a contact by user id (either form), phone number or email (000)",
+    description:
+      "`{userId | contactId | phoneNumber | email, name?}` (`contactId` is an alias of `userId`; the first of userId, " +
+      "contactId, phoneNumber, email given is used and the others must name the same user). 201 with the contact; " +
+      "200 with it if it was already in your book (a given `name` replaces the saved one).",
     security: bearer,
     request: { body: jsonBody(AddContactBody) },
     responses: {
@@ -168,7 +174,13 @@ contactsRouter.openapi(
     },
   }),
   async (c) => {
-    const { created, contact } = await addContact(c.var.db, c.var.auth.id, c.req.valid("json"), config(c.env).phoneRegion);
+    const body = c.req.valid("json");
+    const { created, contact } = await addContact(
+      c.var.db,
+      c.var.auth.id,
+      { ...body, userId: body.userId ?? body.contactId },
+      config(c.env).phoneRegion,
+    );
     return c.json(contactView(contact), created ? 201 : 200);
   },
 );

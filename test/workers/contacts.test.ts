@@ -47,6 +47,28 @@ describe("POST /api/contacts", () => {
     expect(list.body.map((c: any) => c._id).sort()).toEqual([byUuid._id, byPhone._id].sort());
   });
 
+  it("adds by email or by contactId (the id the socket events carry); a second identifier must name the same user", async () => {
+    const me = await makeUser();
+    const byEmail = await makeUser({ name: "By Email" });
+    const byContactId = await makeUser({ name: "By ContactId" });
+    const other = await makeUser();
+    const res = await add(me, { email: byEmail.email.toUpperCase() });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ _id: byEmail._id, userId: byEmail.userId, name: "By Email" });
+    const res2 = await add(me, { contactId: byContactId.userId, name: "CI" });
+    expect(res2.status).toBe(201);
+    expect(res2.body).toMatchObject({ _id: byContactId._id, contactId: byContactId._id, name: "CI" });
+    const mismatch = await add(me, { userId: other._id, email: byEmail.email });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.message).toMatch(/^email: does not belong/);
+    const badEmail = await add(me, { email: "not-an-email" });
+    expect(badEmail.status).toBe(400);
+    expect(badEmail.body.message).toContain("email");
+    expect((await add(me, { email: "nobody-here@example.com" })).status).toBe(404);
+    const list = await api("GET", "/api/contacts", { token: me.token });
+    expect(list.body.map((c: any) => c._id).sort()).toEqual([byEmail._id, byContactId._id].sort());
+  });
+
   it("adding an existing contact answers 200 with it (and may rename it); no duplicate", async () => {
     const me = await makeUser();
     const c = await makeUser();

@@ -89,6 +89,10 @@ describe("GET/PUT /api/status-management", () => {
       expect(res.body).toMatchObject({ success: false, statusCode: 400, error: "Bad Request" });
       expect(res.body.message, JSON.stringify(body)).toContain(field);
     }
+    // a missing status says so; a wrong one lists the 17 values
+    expect((await putStatus(u, {})).body.message).toBe("status: is required");
+    const wrong = await putStatus(u, { status: "napping" });
+    expect(wrong.body.message).toMatch(/^status: must be one of available, busy, away, dnd, .*, custom$/);
     // nothing was changed or recorded
     const cur = await api("GET", "/api/status-management", { token: u.token });
     expect(cur.body.data.status).toBe("available");
