@@ -106,7 +106,10 @@ auth.openapi(loginRoute, async (c) => {
   const contentType = c.req.header("content-type") ?? "";
   const isForm = /form/i.test(contentType);
   const raw: Record<string, unknown> = isForm ? c.req.valid("form") : c.req.valid("json");
-  const wantsChatSocket = isForm || (raw.phoneNumber === undefined && raw.password === undefined && raw.email !== undefined);
+  // A form without phoneNumber is 004's login-or-register; a phone login works in either encoding.
+  const wantsChatSocket = isForm
+    ? raw.phoneNumber === undefined
+    : raw.phoneNumber === undefined && raw.password === undefined && raw.email !== undefined;
 
   if (wantsChatSocket) {
     const parsed = FormLoginBody.safeParse(raw);

@@ -67,6 +67,17 @@ describe("POST /api/auth/login", () => {
     expect(unknown.status).toBe(401);
   });
 
+  it("a phone login posted as a form is still the 000 login", async () => {
+    const u = await registerUser();
+    const res = await api("POST", "/api/auth/login", { form: { phoneNumber: u.phoneNumber.slice(2), password: u.password } });
+    expect(res.status).toBe(200);
+    expect(res.body.success).toBe(true);
+    expect(res.body.data).toMatchObject({ _id: u._id, userId: u.userId });
+    expect(res.body.data.token).toBeTruthy();
+    const wrong = await api("POST", "/api/auth/login", { form: { phoneNumber: u.phoneNumber, password: "nope-nope" } });
+    expect(wrong.status).toBe(401);
+  });
+
   it("004 form login registers a new email and logs it in again", async () => {
     const email = `form-${crypto.randomUUID().slice(0, 8)}@example.com`;
     const first = await api("POST", "/api/auth/login", { form: { email, name: "Form User", profile_image: "https://example.com/p.jpg" } });
