@@ -60,6 +60,7 @@ export function errorBody(status: number, message: string): ErrorBody {
 function issueText(message: string): string {
   if (/^Invalid input: expected \w+, received undefined$/.test(message)) return "is required";
   if (/^Invalid input: expected number, received NaN$/.test(message)) return "must be a number";
+  if (/^Invalid input: expected int, received number$/.test(message)) return "must be an integer";
   const wrongType = /^Invalid input: expected (\w+), received (\w+)$/.exec(message);
   if (wrongType) return `must be ${/^[aeiou]/.test(wrongType[1]) ? "an" : "a"} ${wrongType[1]} (got ${wrongType[2]})`;
   return message;

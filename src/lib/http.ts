@@ -39,7 +39,8 @@ export const validationHook =
     }
   };
 
-export const createRouter = () => new OpenAPIHono<AppEnv>({ defaultHook: validationHook(400) });
+/** Non-strict: `/api/messages/` is `/api/messages`, as the documents' Express/FastAPI servers treat it. */
+export const createRouter = () => new OpenAPIHono<AppEnv>({ defaultHook: validationHook(400), strict: false });
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
   required: true,

@@ -35,6 +35,7 @@ describe("validation messages", () => {
     const conv = (await api("POST", "/api/conversations/1on1", { token: a.token, body: { receiverId: b._id } })).body.data._id;
     expectError(await api("GET", `/api/messages/conversation/${conv}?page=abc`, { token: a.token }), 400, /^page: must be a number$/);
     expectError(await api("GET", `/api/conversations/${conv}/messages?skip=abc`, { token: a.token }), 422, /^skip: must be a number$/);
+    expectError(await api("GET", `/api/messages/conversation/${conv}?page=1.5`, { token: a.token }), 400, /^page: must be an integer$/);
   });
 
   it("an unaccepted Content-Type is 415 naming the type and the route", async () => {
@@ -73,5 +74,19 @@ describe("POST /api/messages/send answers a 004 client in 004 terms", () => {
     const history = await api("GET", `/api/conversations/${r.body.conversation_id}/messages`, { token: b.token });
     expect(history.body.map((m: any) => m.message)).toEqual(["from a form"]);
     expectError(await api("POST", "/api/messages/send", { token: a.token, form: { to_email: b.email } }), 422, /^message: /);
+  });
+});
+
+describe("routes", () => {
+  it("a trailing slash names the same route, as on the documents' Express/FastAPI servers", async () => {
+    const a = await makeUser();
+    const b = await makeUser();
+    const conv = (await api("POST", "/api/conversations/1on1/", { token: a.token, body: { receiverId: b._id } })).body.data._id;
+    const sent = await api("POST", "/api/messages/", { token: a.token, body: { conversationId: conv, message: "slash" } });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    const list = await api("GET", "/api/conversations/", { token: b.token });
+    expect(list.status).toBe(200);
+    expect(list.body.data.map((c: any) => c._id)).toEqual([conv]);
+    expect((await api("GET", "/api/friends/", { token: b.token })).body).toEqual({ success: true, friends: [] });
   });
 });
