@@ -129,3 +129,22 @@ describe("GET /api/uploads/:id authorisation", () => {
     expect(unknownRef.body.message).toContain("attachment.url");
   });
 });
+
+describe("GET /api/uploads/:id?token=", () => {
+  it("accepts the token in the query for file reads only (an <img src> cannot send a header)", async () => {
+    const owner = await makeUser();
+    const stranger = await makeUser();
+    const r = await multipartUpload(owner, new File([png()], "p.png", { type: "image/png" }));
+    const path = new URL(r.body.data.url).pathname;
+    const viaQuery = await exports.default.fetch(new Request(`${BASE}${path}?token=${owner.token}`));
+    expect(viaQuery.status).toBe(200);
+    expect(new Uint8Array(await viaQuery.arrayBuffer())).toEqual(png());
+    const strangerRead = await exports.default.fetch(new Request(`${BASE}${path}?token=${stranger.token}`));
+    expect(strangerRead.status).toBe(403);
+    const bogus = await exports.default.fetch(new Request(`${BASE}${path}?token=nope`));
+    expect(bogus.status).toBe(401);
+    // other routes do not take a query token
+    const me = await api("GET", `/api/users/me?token=${owner.token}`);
+    expect(me.status).toBe(401);
+  });
+});
