@@ -119,6 +119,15 @@ describe("POST /api/auth/register", () => {
     expectError(samePhone, 400, /exists|phone/i);
   });
 
+  it("unknown body fields are ignored, including ones that must not be set by the client (role, status)", async () => {
+    const res = await http("POST", "/api/auth/register", {
+      body: { name: "Extra Fields", phoneNumber: uniquePhone(), email: `extra-${tag()}@example.com`, password: "password123", role: "admin", status: "busy", favouriteColour: "green" },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.data).toMatchObject({ name: "Extra Fields", role: "user", status: "available" });
+    expect(res.body.data.favouriteColour).toBeUndefined();
+  });
+
   it("400 naming each invalid or missing field; nothing is stored", async () => {
     const phone = uniquePhone();
     const good = { name: "Val Idation", phoneNumber: phone, email: `val-${tag()}@example.com`, password: "password123" };
