@@ -321,16 +321,29 @@ export async function leaveConversation(db: Db, conversationId: string, userId: 
  * Returns how many messages became read (the counter before the reset).
  */
 export async function markConversationRead(db: Db, conversationId: string, userId: string): Promise<number> {
+  return (await readConversation(db, conversationId, userId)).modifiedCount;
+}
+
+/**
+ * `markConversationRead` with the read position before and after, for the
+ * real-time read receipts (src/realtime/deliver.ts `notifyRead`).
+ */
+export async function readConversation(
+  db: Db,
+  conversationId: string,
+  userId: string,
+): Promise<{ modifiedCount: number; readSeqBefore: number; readSeqAfter: number }> {
   const where = and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId));
-  const [before] = await db.batch([
-    db.select({ unreadCount: conversationMembers.unreadCount }).from(conversationMembers).where(where),
+  const [before, , after] = await db.batch([
+    db.select({ unreadCount: conversationMembers.unreadCount, readSeq: conversationMembers.readSeq }).from(conversationMembers).where(where),
     db
       .update(conversationMembers)
       .set({ readSeq: sql`max(${conversationMembers.readSeq}, ${currentSeq(conversationId)})`, unreadCount: 0, readAt: new Date() })
       .where(where),
+    db.select({ readSeq: conversationMembers.readSeq }).from(conversationMembers).where(where),
   ] as const);
   if (!before.length) throw conversationNotFound();
-  return before[0].unreadCount;
+  return { modifiedCount: before[0].unreadCount, readSeqBefore: before[0].readSeq, readSeqAfter: after[0]?.readSeq ?? before[0].readSeq };
 }
 
 /** Total unread messages across the caller's conversations (sum of counters). */

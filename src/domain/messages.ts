@@ -27,6 +27,7 @@ import {
 } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, badRequest, forbidden, notFound } from "../lib/errors";
+import { checkMessageRate } from "../lib/rate-limit";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
 import type { MESSAGE_TYPES } from "../lib/schemas";
@@ -170,6 +171,12 @@ export interface SendInput {
   payload?: unknown;
   replyTo?: string | null;
   clientMsgId?: string | null;
+  /**
+   * The Engine.IO session id of the socket connection that sent it, when that
+   * connection should not get the message back through real-time delivery
+   * (standard dialect: it gets `message_sent` / its ack instead).
+   */
+  exceptSid?: string | null;
   /** How the caller's document names fields, for error messages. */
   fields?: Partial<Record<"text" | "recipient" | "attachment" | "replyTo", string>>;
 }
@@ -184,7 +191,13 @@ export interface SendResult {
 
 const MAX_PAYLOAD_CHARS = 16_384;
 
-/** Resolves the target, checks membership, blocking, reply and attachment, then appends through the conversation's object. */
+/**
+ * Resolves the target, checks membership, blocking, reply and attachment, then
+ * appends through the conversation's object, which also delivers the new
+ * message in real time (src/realtime/deliver.ts). Every send path (REST and
+ * socket, every document) comes through here, so the per-user message rate
+ * limit (004: 100 a minute, 429) is counted here, once per send.
+ */
 export async function sendMessage(env: Env, db: Db, input: SendInput): Promise<SendResult> {
   const f = { text: "message", recipient: "receiverId", attachment: "fileUrl", replyTo: "replyTo", ...input.fields };
   const text = input.text ?? "";
@@ -192,6 +205,7 @@ export async function sendMessage(env: Env, db: Db, input: SendInput): Promise<S
   const payload = input.payload === undefined || input.payload === null ? null : JSON.stringify(input.payload);
   if (payload !== null && payload.length > MAX_PAYLOAD_CHARS) throw badRequest(`payload: larger than ${MAX_PAYLOAD_CHARS} characters`);
   if (!text.trim() && !url && payload === null) throw badRequest(`${f.text}: must not be empty (send text, an attachment or a payload)`);
+  await checkMessageRate(env, input.senderId);
 
   let conversation: Conversation;
   let conversationCreated = false;
@@ -240,7 +254,11 @@ export async function sendMessage(env: Env, db: Db, input: SendInput): Promise<S
     replyTo: input.replyTo ?? null,
     clientMsgId: input.clientMsgId ?? null,
   };
-  const result = await conversationRoom(env, conversation.id).append(conversation.id, draft);
+  const result = await conversationRoom(env, conversation.id).append(conversation.id, draft, {
+    sender,
+    recipient: recipient ?? null,
+    exceptSid: input.exceptSid ?? null,
+  });
   if (!result.ok) throw new ApiError(result.status, result.error);
   const message = result.message as Message;
   const record: MessageRecord = result.created
@@ -358,6 +376,55 @@ export async function historyWithUser(db: Db, userId: string, otherRef: string, 
   return { other, page: await historyWindow(db, row.conversation, skip, limit) };
 }
 
+/** A catch-up point: after a sequence number, or after a moment. */
+export type Since = { seq: number } | { at: Date };
+
+export interface CatchUp {
+  records: MessageRecord[];
+  /** the conversation's newest sequence number when this was read */
+  lastSeq: number;
+  /** more messages exist after the last one returned: ask again with its seq */
+  hasMore: boolean;
+}
+
+/**
+ * Catch-up for a client that was away (or does not use Socket.IO's
+ * connection-state recovery): the messages after `since`, oldest first, at
+ * most `limit`. Sequence numbers are gap-free and creation times never go
+ * backwards against them, so "after a moment" is the suffix of the sequence
+ * whose createdAt is later than it.
+ */
+export async function messagesSince(db: Db, conversationId: string, userId: string, since: Since, limit: number): Promise<CatchUp> {
+  const { conversation } = await requireMembership(db, conversationId, userId);
+  const after =
+    "seq" in since
+      ? gt(messages.seq, since.seq)
+      : gt(messages.createdAt, since.at);
+  const list = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.conversationId, conversationId), after))
+    .orderBy(asc(messages.seq))
+    .limit(limit + 1)
+    .all();
+  const hasMore = list.length > limit;
+  const page = hasMore ? list.slice(0, limit) : list;
+  return { records: await hydrate(db, page), lastSeq: conversation.lastSeq, hasMore };
+}
+
+/** `since` as clients send it: a sequence number (`"12"`) or an ISO 8601 timestamp. */
+export function parseSince(raw: string | number): Since | null {
+  if (typeof raw === "number") return Number.isSafeInteger(raw) && raw >= 0 ? { seq: raw } : null;
+  const s = raw.trim();
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    return Number.isSafeInteger(n) ? { seq: n } : null;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}/.test(s)) return null;
+  const at = Date.parse(s);
+  return Number.isNaN(at) ? null : { at: new Date(at) };
+}
+
 // ---------------------------------------------------------------------------
 // Reads, edits, deletes
 // ---------------------------------------------------------------------------
@@ -386,8 +453,14 @@ async function reload(db: Db, messageId: string): Promise<MessageRecord> {
  * already past it), the counter is recounted over the messages above the new
  * position only, and a receipt records when.
  */
-export async function markMessageRead(db: Db, messageId: string, userId: string): Promise<{ conversation: Conversation; record: MessageRecord }> {
+export async function markMessageRead(
+  db: Db,
+  messageId: string,
+  userId: string,
+): Promise<{ conversation: Conversation; record: MessageRecord; readSeqBefore: number; readSeqAfter: number }> {
   const { message, conversation, member } = await requireVisibleMessage(db, messageId, userId);
+  const readSeqBefore = member.readSeq;
+  const readSeqAfter = message.senderId !== userId ? Math.max(member.readSeq, message.seq) : member.readSeq;
   if (message.senderId !== userId && member.readSeq < message.seq) {
     const now = new Date();
     const position = sql`max(${conversationMembers.readSeq}, ${message.seq})`;
@@ -404,7 +477,7 @@ export async function markMessageRead(db: Db, messageId: string, userId: string)
       db.insert(messageReceipts).values({ messageId, userId, readAt: now }).onConflictDoNothing(),
     ] as const);
   }
-  return { conversation, record: await reload(db, messageId) };
+  return { conversation, record: await reload(db, messageId), readSeqBefore, readSeqAfter };
 }
 
 /** Sender only; a deleted message cannot be edited. */

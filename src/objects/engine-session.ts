@@ -419,18 +419,19 @@ export class EngineSession extends DurableObject<Env> {
   /**
    * RPC from UserHub (and later conversation rooms): emit events to this
    * connection's namespace. False when the connection is gone or the
-   * namespace is not joined, so the caller can forget it.
+   * namespace is not joined, so the caller can forget it. `offsets[i]` is
+   * the recovery offset of `events[i]` (the user's outbound log position).
    */
-  async deliver(nsp: string, events: EventArgs[]): Promise<boolean> {
+  async deliver(nsp: string, events: EventArgs[], offsets?: (string | null)[]): Promise<boolean> {
     const meta = this.meta;
     if (!meta || this.closing || meta.kind !== "socket") return false;
     const sio = this.sio();
-    if (!sio.namespaces().includes(nsp)) return false;
+    if (!sio.accepts(nsp)) return false;
     if (meta.transport === "websocket" && !this.mainSocket()) {
       await this.closeSession("transport close");
       return false;
     }
-    for (const [event, ...args] of events) sio.emit(nsp, event, args);
+    events.forEach(([event, ...args], i) => sio.emit(nsp, event, args, offsets?.[i] ?? undefined));
     return true;
   }
 

@@ -19,13 +19,23 @@ export function eventsFor(out: Outbound, dialect: Dialect): EventArgs[] {
 
 export const userHub = (env: Env, userId: string) => env.USER_HUB.get(env.USER_HUB.idFromName(userId));
 
-/** Emits to every live connection of `userId`; resolves to the number of connections reached. */
-export async function emitToUser(env: Env, userId: string, out: Outbound): Promise<number> {
-  return userHub(env, userId).emit(userId, out);
+/** Who among a user's connections gets an emit, and what the user's hub records with it. */
+export interface EmitOptions {
+  /** skip this connection (Engine.IO session id), e.g. the one that caused the event */
+  exceptSid?: string | null;
+  /** only the connection of this recovery session id (a room joined by one connection) */
+  onlyPid?: string | null;
+  /** a message this emit carries (marked delivered when it is replayed to a recovering connection) */
+  delivery?: { messageId: string; conversationId: string; senderId: string; seq: number } | null;
 }
 
-export async function emitToUsers(env: Env, userIds: Iterable<string>, out: Outbound): Promise<number> {
-  const counts = await Promise.all([...new Set(userIds)].map((id) => emitToUser(env, id, out).catch(() => 0)));
+/** Emits to every live connection of `userId`; resolves to the number of connections reached. */
+export async function emitToUser(env: Env, userId: string, out: Outbound, opts?: EmitOptions): Promise<number> {
+  return userHub(env, userId).emit(userId, out, opts);
+}
+
+export async function emitToUsers(env: Env, userIds: Iterable<string>, out: Outbound, opts?: EmitOptions): Promise<number> {
+  const counts = await Promise.all([...new Set(userIds)].map((id) => emitToUser(env, id, out, opts).catch(() => 0)));
   return counts.reduce((a, b) => a + b, 0);
 }
 

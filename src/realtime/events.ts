@@ -34,6 +34,12 @@ export interface SocketContext {
   emitWithAck?(event: string, ...args: unknown[]): Promise<unknown[]>;
   /** Socket.IO socket id of this connection in `nsp` (the CONNECT answer's `sid`). */
   socketId?: string;
+  /**
+   * Recovery session id (Socket.IO `pid`) of this connection: stays the same
+   * when a dropped connection comes back recovered, so state kept per
+   * connection (joined rooms) is kept by it.
+   */
+  pid?: string;
 }
 
 export type EventHandler = (ctx: SocketContext, ...args: unknown[]) => Promise<unknown> | unknown;

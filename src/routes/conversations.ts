@@ -14,12 +14,12 @@ import {
   getOrCreatePair,
   leaveConversation,
   listConversations,
-  markConversationRead,
+  readConversation,
   removeMembers,
   renameGroup,
   assertNotBlockedBy,
 } from "../domain/conversations";
-import { conversationHistory } from "../domain/messages";
+import { conversationHistory, messagesSince, parseSince } from "../domain/messages";
 import { getMetadata, upsertMetadata } from "../domain/metadata";
 import { findUserByEmail, findUserByRef } from "../domain/users";
 import { ApiError, describeZodError, notFound } from "../lib/errors";
@@ -28,6 +28,8 @@ import { Email, EntityId, UserRef } from "../lib/schemas";
 import { conversation003, conversationStart004, conversationSummary004, envelope } from "../views/conversation";
 import { message004 } from "../views/message";
 import { metadataView } from "../views/friend";
+import { afterResponse, notifyRead } from "../realtime/deliver";
+import { SinceQuery } from "./messages";
 
 const conversationsRouter = createRouter();
 const tags = ["Conversations"];
@@ -286,19 +288,27 @@ conversationsRouter.openapi(
     path: "/{conversationId}/messages",
     tags,
     summary: "Messages of a conversation (004): skip the `skip` newest, then up to `limit`, oldest first",
-    description: "skip=0 is the newest page; each page is in chronological order. Deleted messages appear with `deleted:true` and empty text.",
+    description:
+      "skip=0 is the newest page; each page is in chronological order. Deleted messages appear with `deleted:true` and empty text. " +
+      "With `since` (catch-up after a disconnection): the messages after that point (a `seq` or an ISO 8601 time), oldest first, up to `limit`; " +
+      "a full answer means more may remain: ask again with the last message's `seq`.",
     security: bearer,
     request: {
       params: ConversationParam,
       query: z.object({
         skip: z.coerce.number().int().min(0, "must be >= 0").default(0),
         limit: z.coerce.number().int().min(1, "must be >= 1").max(100, "must be <= 100").default(50),
+        since: SinceQuery,
       }),
     },
-    responses: { 200: described("Array of 004 messages"), 404: described("No such conversation, or not a member"), 422: described("Bad skip/limit") },
+    responses: { 200: described("Array of 004 messages"), 404: described("No such conversation, or not a member"), 422: described("Bad skip/limit/since") },
   }),
   async (c) => {
-    const { skip, limit } = c.req.valid("query");
+    const { skip, limit, since } = c.req.valid("query");
+    if (since !== undefined) {
+      const caught = await messagesSince(c.var.db, c.req.valid("param").conversationId, c.var.auth.id, parseSince(since)!, limit);
+      return c.json(caught.records.map(message004));
+    }
     const page = await conversationHistory(c.var.db, c.req.valid("param").conversationId, c.var.auth.id, skip, limit);
     return c.json(page.records.map(message004));
   },
@@ -317,8 +327,9 @@ conversationsRouter.openapi(
   }),
   async (c) => {
     const conversationId = c.req.valid("param").conversationId;
-    const modifiedCount = await markConversationRead(c.var.db, conversationId, c.var.auth.id);
-    return c.json({ message: "Conversation marked as read", success: true, conversation_id: conversationId, modifiedCount });
+    const read = await readConversation(c.var.db, conversationId, c.var.auth.id);
+    afterResponse(c.executionCtx, "read receipts", () => notifyRead(c.env, c.var.db, { conversationId, readerId: c.var.auth.id, ...read }));
+    return c.json({ message: "Conversation marked as read", success: true, conversation_id: conversationId, modifiedCount: read.modifiedCount });
   },
   validationHook(422),
 );

@@ -7,21 +7,22 @@
  * before `/{otherUserId}` and `/{messageId}`.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { markConversationRead, unreadIn, unreadTotal } from "../domain/conversations";
+import { readConversation, unreadIn, unreadTotal } from "../domain/conversations";
 import {
   conversationHistory,
   deleteMessage,
   editMessage,
   historyWithUser,
   markMessageRead,
+  messagesSince,
+  parseSince,
   type SendResult,
   sendMessage,
 } from "../domain/messages";
 import { ApiError, describeZodError, errorBody } from "../lib/errors";
-import { type AppEnv, bearer, createRouter, described, jsonBody } from "../lib/http";
+import { bearer, createRouter, described, jsonBody } from "../lib/http";
 import { Email, EntityId, MessageType, pageQuery, UserRef } from "../lib/schemas";
-import { deliverMessage } from "../realtime/deliver";
+import { afterResponse, notifyRead } from "../realtime/deliver";
 import { envelope } from "../views/conversation";
 import { message001, message003, message004 } from "../views/message";
 
@@ -30,34 +31,43 @@ const tags = ["Messages"];
 
 export const MAX_TEXT = 10_000;
 
-const Text = z.string().max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`);
-const AttachmentUrl = z
+export const Text = z.string().max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`);
+export const AttachmentUrl = z
   .string()
   .trim()
   .max(2048, "must be at most 2048 characters")
   .refine((s) => /^https?:\/\/[^\s]+$/i.test(s) || /^\/api\/uploads\/[0-9a-f]{24}$/.test(s), {
     message: "must be an http(s) URL or an /api/uploads/<id> path",
   });
-const ClientMsgId = z
+export const ClientMsgId = z
   .string()
   .trim()
   .min(1, "must not be empty")
   .max(128, "must be at most 128 characters")
   .openapi({ description: "Optional client-chosen id: resending it returns the first message instead of a duplicate" });
-const Payload = z.record(z.string(), z.unknown());
+export const Payload = z.record(z.string(), z.unknown());
 
 const ConversationParam = z.object({
   conversationId: EntityId.openapi({ param: { name: "conversationId", in: "path" } }),
 });
 const MessageParam = z.object({ messageId: EntityId.openapi({ param: { name: "messageId", in: "path" } }) });
 
-/** Hands a newly created message to real-time delivery without delaying the answer. */
-function deliver(c: Context<AppEnv>, result: SendResult) {
-  if (!result.created) return;
-  c.executionCtx.waitUntil(
-    deliverMessage(c.env, c.var.db, result.conversation, result.record).catch((err) => console.error("deliverMessage failed", err)),
-  );
-}
+// Real-time delivery of a new message is started by the conversation's
+// Durable Object when it stores the message (src/realtime/deliver.ts), for
+// every send path alike: routes only answer.
+
+/** A `since` query value: a sequence number or an ISO 8601 timestamp. */
+export const SinceQuery = z
+  .string()
+  .trim()
+  .refine((s) => parseSince(s) !== null, { message: "must be a message sequence number (seq) or an ISO 8601 timestamp" })
+  .optional()
+  .openapi({
+    description:
+      "Catch-up: only the messages after this point, oldest first (a `seq` of the last message you have, or an ISO 8601 time). " +
+      "`limit` caps the answer; ask again with the last `seq` while more remain.",
+    example: "42",
+  });
 
 // ---- 003: send to a conversation -------------------------------------------
 
@@ -111,7 +121,6 @@ messagesRouter.openapi(
       clientMsgId: b.clientMsgId,
       fields: { text: "message", recipient: "receiverId", attachment: "fileUrl", replyTo: "replyTo" },
     });
-    deliver(c, result);
     const data = message003(result.record);
     return result.created
       ? c.json(envelope(201, "Message sent successfully", data), 201)
@@ -229,7 +238,6 @@ messagesRouter.openapi(
         if (err instanceof ApiError && err.status === 400) throw new ApiError(422, err.message);
         throw err;
       }
-      deliver(c, result);
       return c.json(message004(result.record), 200);
     }
     const parsed = Send001.safeParse(raw);
@@ -244,7 +252,6 @@ messagesRouter.openapi(
       clientMsgId: b.clientMsgId,
       fields: { text: "text", recipient: "recipientId", attachment: "attachment.url", replyTo: "replyTo" },
     });
-    deliver(c, result);
     return c.json(message001(result.record), result.created ? 201 : 200);
   },
   (result, c) => {
@@ -299,16 +306,29 @@ messagesRouter.openapi(
     summary: "Messages of a conversation, paged (003)",
     description:
       "Page 1 is the NEWEST page; each page is in chronological order (oldest first). `hasNextPage` means older messages exist. " +
-      "Deleted messages appear with `deleted:true` and empty text.",
+      "Deleted messages appear with `deleted:true` and empty text. " +
+      "With `since` (catch-up after a disconnection): `data:{messages, hasMore, lastSeq}` with the messages after that point, oldest first, up to `limit`.",
     security: bearer,
-    request: { params: ConversationParam, query: pageQuery(50, 100) },
+    request: { params: ConversationParam, query: pageQuery(50, 100).extend({ since: SinceQuery }) },
     responses: {
       200: described("`{success, statusCode, message, data:{messages, pagination:{currentPage, totalPages, totalMessages, hasNextPage, hasPrevPage}}}`"),
       404: described("No such conversation, or not a member"),
     },
   }),
   async (c) => {
-    const { page, limit } = c.req.valid("query");
+    const { page, limit, since } = c.req.valid("query");
+    if (since !== undefined) {
+      const conversationId = c.req.valid("param").conversationId;
+      const caught = await messagesSince(c.var.db, conversationId, c.var.auth.id, parseSince(since)!, limit);
+      return c.json(
+        envelope(200, "Messages retrieved successfully", {
+          messages: caught.records.map(message003),
+          hasMore: caught.hasMore,
+          lastSeq: caught.lastSeq,
+          since,
+        }),
+      );
+    }
     const result = await conversationHistory(c.var.db, c.req.valid("param").conversationId, c.var.auth.id, (page - 1) * limit, limit);
     const totalPages = Math.ceil(result.total / limit);
     return c.json(
@@ -338,8 +358,10 @@ messagesRouter.openapi(
     responses: { 200: described("`{success, statusCode, message, data:{modifiedCount}}`"), 404: described("Not a member") },
   }),
   async (c) => {
-    const modifiedCount = await markConversationRead(c.var.db, c.req.valid("param").conversationId, c.var.auth.id);
-    return c.json(envelope(200, "Messages marked as read", { modifiedCount }));
+    const conversationId = c.req.valid("param").conversationId;
+    const read = await readConversation(c.var.db, conversationId, c.var.auth.id);
+    afterResponse(c.executionCtx, "read receipts", () => notifyRead(c.env, c.var.db, { conversationId, readerId: c.var.auth.id, ...read }));
+    return c.json(envelope(200, "Messages marked as read", { modifiedCount: read.modifiedCount }));
   },
 );
 
@@ -356,7 +378,11 @@ messagesRouter.openapi(
     responses: { 200: described("`{success, statusCode, message, data:{_id, read, seenBy:[{userId, timestamp}], ...}}`"), 404: described("No such message, or not a member") },
   }),
   async (c) => {
-    const { record } = await markMessageRead(c.var.db, c.req.valid("param").messageId, c.var.auth.id);
+    const messageId = c.req.valid("param").messageId;
+    const { record, conversation, readSeqBefore, readSeqAfter } = await markMessageRead(c.var.db, messageId, c.var.auth.id);
+    afterResponse(c.executionCtx, "read receipts", () =>
+      notifyRead(c.env, c.var.db, { conversationId: conversation.id, readerId: c.var.auth.id, readSeqBefore, readSeqAfter, messageId }),
+    );
     return c.json(envelope(200, "Message marked as read", message003(record)));
   },
 );

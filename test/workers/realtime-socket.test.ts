@@ -76,7 +76,8 @@ describe("CONNECT authentication", () => {
     // the connection stays open after a CONNECT_ERROR: the client may retry
     const u = await makeUser();
     none.client.send(`40${JSON.stringify({ token: u.token })}`);
-    expect(await none.client.nextText()).toMatch(/^40\{"sid":"[\w-]+"\}$/);
+    // the product offers connection-state recovery: the CONNECT answer carries a pid
+    expect(await none.client.nextText()).toMatch(/^40\{"sid":"[\w-]+","pid":"[\w-]+"\}$/);
     for (const c of [none, bad, notString, missing]) c.client.close();
   });
 
@@ -104,13 +105,14 @@ describe("CONNECT authentication", () => {
     await chat.client.until((f) => (frames.push(String(f)), ackFrame(1)(f)));
     const events = frames.map(eventOf).filter((e) => e !== null);
     expect(events.map((e) => e![0])).not.toContain("connection");
-    expect(events.filter((e) => e![0] === "online_users")).toEqual([["online_users", { users: [] }]]);
+    // every event carries its recovery offset as last argument
+    expect(events.filter((e) => e![0] === "online_users")).toEqual([["online_users", { users: [] }, expect.any(String)]]);
     expect(JSON.parse(frames.at(-1)!.slice(3))).toEqual([{ users: [] }]);
 
     const std = await connectWs({ token: chatToken }, "&dialect=standard");
     const conn = eventOf(await std.client.until(isEvent("connection")))!;
     expect(conn[1]).toMatchObject({ success: true, user: { _id: u._id, name: u.name } });
-    expect(eventOf(await std.client.until(isEvent("online_users")))).toEqual(["online_users", []]);
+    expect(eventOf(await std.client.until(isEvent("online_users")))).toEqual(["online_users", [], expect.any(String)]);
     chat.client.close();
     std.client.close();
   });
@@ -129,7 +131,7 @@ describe("events and acknowledgements", () => {
     const u = await makeUser();
     const { client } = await connectWs({ token: u.token });
     client.send('427["test_fail"]');
-    expect(eventOf(await client.until(isEvent("error")))).toEqual(["error", { message: "Access denied" }]);
+    expect(eventOf(await client.until(isEvent("error")))).toEqual(["error", { message: "Access denied" }, expect.any(String)]);
     expect(await ackBody(client, 7)).toEqual([{ success: false, statusCode: 403, message: "Access denied", error: "Forbidden", detail: "Access denied" }]);
 
     client.send('428["test_validate",{"receiverId":""}]');
@@ -161,7 +163,8 @@ describe("events and acknowledgements", () => {
     const u = await makeUser();
     const { sid } = await pollingHandshake();
     await push(sid, `40${JSON.stringify({ token: u.token })}`);
-    await poll(sid); // CONNECT + connect events
+    // CONNECT + connect events (contacts_status_initial is the last of them)
+    for (let drained = ""; !drained.includes("contacts_status_initial"); ) drained += (await poll(sid)).body;
     expect((await push(sid, '451-5["echo",{"_placeholder":true,"num":0}]\x1ebAQID/w==')).body).toBe("ok");
     expect((await poll(sid)).body).toBe('461-5[{"_placeholder":true,"num":0}]\x1ebAQID/w==');
 
@@ -309,8 +312,8 @@ describe("presence (UserHub)", () => {
     await evictDurableObject(hubStub(u._id));
     const reached = await emitToUser(env, u._id, { standard: [["receiveMessage", { text: "hi" }]], "chat-socket": [["new_message", { message: "hi" }]] });
     expect(reached).toBe(2);
-    expect(eventOf(await std.client.until(isEvent("receiveMessage")))).toEqual(["receiveMessage", { text: "hi" }]);
-    expect(eventOf(await chat.client.until(isEvent("new_message")))).toEqual(["new_message", { message: "hi" }]);
+    expect(eventOf(await std.client.until(isEvent("receiveMessage")))).toEqual(["receiveMessage", { text: "hi" }, expect.any(String)]);
+    expect(eventOf(await chat.client.until(isEvent("new_message")))).toEqual(["new_message", { message: "hi" }, expect.any(String)]);
     std.client.close();
     chat.client.close();
   });
@@ -322,7 +325,7 @@ describe("presence (UserHub)", () => {
     const otherFrames: string[] = [];
     other.client.ws.addEventListener("message", (e) => otherFrames.push(String(e.data)));
     expect(await emitToSession(env, one.sid, [["joined_conversation", { conversation_id: "c1" }]])).toBe(true);
-    expect(eventOf(await one.client.until(isEvent("joined_conversation")))).toEqual(["joined_conversation", { conversation_id: "c1" }]);
+    expect(eventOf(await one.client.until(isEvent("joined_conversation")))).toEqual(["joined_conversation", { conversation_id: "c1" }, expect.any(String)]);
     other.client.send('4215["echo","sync"]');
     await ackBody(other.client, 15);
     expect(otherFrames.some((f) => f.includes("joined_conversation"))).toBe(false);

@@ -13,7 +13,8 @@ import { connectHooksList, disconnectHooksList, handlerFor, type SocketContext }
 import { authenticateSocket } from "./auth";
 // registers every application socket event
 import "../handlers";
-import type { SocketApp, SocketHandle } from "./server";
+import type { OpenedSession } from "../../objects/user-hub";
+import type { OffsetEvent, SocketApp, SocketHandle } from "./server";
 
 interface ProductSocketData {
   userId: string;
@@ -57,6 +58,7 @@ export function productApp(env: Env, db: Db): SocketApp {
       sid: socket.engineSid,
       nsp: socket.nsp,
       socketId: socket.id,
+      pid: socket.pid,
       emit: (event, ...args) => socket.emit(event, ...args),
       emitWithAck: (event, ...args) => socket.emitWithAck(event, ...args),
     };
@@ -72,9 +74,23 @@ export function productApp(env: Env, db: Db): SocketApp {
       return { ok: true, data: { ...data } };
     },
 
+    /**
+     * Registers the connection with the user's UserHub (live session,
+     * presence) before the CONNECT answer, as a recovered session when the
+     * client came back with a `pid` and `offset` the hub can still serve.
+     */
+    async openSession(_nsp, data, auth, engineSid) {
+      const user = data as unknown as ProductSocketData;
+      const recover = auth && typeof auth.pid === "string" ? { pid: auth.pid, offset: auth.offset } : undefined;
+      const opened: OpenedSession | undefined = await withRetries("presence attach", () =>
+        userHub(env, user.userId).openSession(user.userId, engineSid, user.dialect, recover),
+      );
+      if (!opened) throw new Error("Server error: the connection could not be registered, try again");
+      return { pid: opened.pid, offset: opened.offset, replay: opened.replay as OffsetEvent[] };
+    },
+
     async onConnect(socket) {
       const ctx = contextFor(socket);
-      await withRetries("presence attach", () => userHub(env, ctx.userId).attach(ctx.userId, ctx.sid, ctx.dialect));
       for (const hook of connectHooksList()) {
         try {
           await hook(ctx);

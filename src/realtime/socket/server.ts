@@ -16,6 +16,15 @@
  * saved through the link so that it survives hibernation; the decoder's
  * partial binary packet and the server->client acks awaiting a reply live in
  * memory only.
+ *
+ * Connection-state recovery (Socket.IO >= 4.6) when the app opens sessions
+ * (`SocketApp.openSession`; the product does, compliance mode does not): the
+ * CONNECT answer carries the recovery session id `pid`, every EVENT without
+ * an ack id carries an offset as its last argument, and a client that comes
+ * back with `{pid, offset}` in its CONNECT payload gets the same `pid` (so
+ * `socket.recovered` is true) followed by the events it missed, in order.
+ * Events that arrive for a namespace while its CONNECT is being answered are
+ * held and sent after the answer and the replay.
  */
 import { Buffer } from "node:buffer";
 import { Decoder, Encoder, type Packet, PacketType } from "socket.io-parser";
@@ -24,8 +33,22 @@ import { Decoder, Encoder, type Packet, PacketType } from "socket.io-parser";
 export type SocketData = Record<string, unknown>;
 
 export interface SioState {
-  /** joined namespaces -> Socket.IO socket id and app data */
-  sockets: Record<string, { id: string; data: SocketData }>;
+  /** joined namespaces -> Socket.IO socket id and app data (+ recovery session id and last offset sent) */
+  sockets: Record<string, { id: string; data: SocketData; pid?: string; offset?: string }>;
+}
+
+/** An event the app replays or emits with its recovery offset. */
+export interface OffsetEvent {
+  event: [string, ...unknown[]];
+  offset: string;
+}
+
+/** What the app's `openSession` answers: the recovery session and what the connection missed. */
+export interface OpenedSocketSession {
+  pid: string;
+  /** offset of the last event the connection has (replay included) */
+  offset: string;
+  replay: OffsetEvent[];
 }
 
 /** Facts from the Engine.IO handshake request. */
@@ -59,6 +82,8 @@ export interface SocketHandle {
   readonly engineSid: string;
   readonly data: SocketData;
   readonly handshake: HandshakeInfo;
+  /** recovery session id (when the app opens sessions) */
+  readonly pid?: string;
   emit(event: string, ...args: unknown[]): void;
   /** Emits with an acknowledgement; resolves with the client's reply arguments. */
   emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]>;
@@ -70,6 +95,13 @@ export type Ack = (...args: unknown[]) => void;
 export interface SocketApp {
   hasNamespace(nsp: string): boolean;
   authenticate(nsp: string, auth: Record<string, unknown> | undefined, handshake: HandshakeInfo): Promise<AuthResult>;
+  /**
+   * Optional (enables connection-state recovery): registers the connection
+   * after authentication and before the CONNECT answer, recovering the
+   * session named by `auth.pid` / `auth.offset` when it can. A throw answers
+   * CONNECT_ERROR with its message.
+   */
+  openSession?(nsp: string, data: SocketData, auth: Record<string, unknown> | undefined, engineSid: string): Promise<OpenedSocketSession>;
   onConnect(socket: SocketHandle): Promise<void>;
   /** `ack` is null when the client did not ask for one. */
   onEvent(socket: SocketHandle, event: string, args: unknown[], ack: Ack | null): Promise<void>;
@@ -90,6 +122,8 @@ export class SocketServer {
   private queue: Promise<void> = Promise.resolve();
   private nextAckId = 0;
   private readonly pendingAcks = new Map<number, { resolve: (args: unknown[]) => void; reject: (e: Error) => void }>();
+  /** namespaces whose CONNECT is being answered -> events held until then */
+  private readonly connecting = new Map<string, { event: string; args: unknown[]; offset?: string }[]>();
   private closed = false;
 
   constructor(
@@ -111,6 +145,11 @@ export class SocketServer {
     return Object.keys(this.state.sockets);
   }
 
+  /** The namespace is joined, or being joined (events for it are held until the CONNECT answer). */
+  accepts(nsp: string): boolean {
+    return !this.closed && (!!this.state.sockets[nsp] || this.connecting.has(nsp));
+  }
+
   /** One Engine.IO message from the client. Throws ProtocolError when malformed. */
   receive(data: string | ArrayBuffer): void {
     if (this.closed) return;
@@ -121,10 +160,29 @@ export class SocketServer {
     }
   }
 
-  /** Emits an event to a joined namespace; false when it is not joined. */
-  emit(nsp: string, event: string, args: unknown[]): boolean {
-    if (this.closed || !this.state.sockets[nsp]) return false;
-    this.sendPacket({ type: PacketType.EVENT, nsp, data: [event, ...args] });
+  /**
+   * Emits an event to a joined namespace; false when it is not joined. With
+   * recovery on, the event carries `offset` (an event of the app's log), or
+   * else the last offset this connection got (a direct emit).
+   */
+  emit(nsp: string, event: string, args: unknown[], offset?: string): boolean {
+    if (this.closed) return false;
+    const held = this.connecting.get(nsp);
+    if (held) {
+      held.push({ event, args, offset });
+      return true;
+    }
+    const socket = this.state.sockets[nsp];
+    if (!socket) return false;
+    if (socket.pid) {
+      if (offset !== undefined && offset !== socket.offset) {
+        socket.offset = offset;
+        this.link.save(this.state);
+      }
+      this.sendPacket({ type: PacketType.EVENT, nsp, data: [event, ...args, socket.offset ?? "0"] });
+    } else {
+      this.sendPacket({ type: PacketType.EVENT, nsp, data: [event, ...args] });
+    }
     return true;
   }
 
@@ -157,7 +215,7 @@ export class SocketServer {
     const sockets = Object.entries(this.state.sockets);
     this.queue = this.queue.then(async () => {
       for (const [nsp, s] of sockets) {
-        await this.app.onDisconnect(this.handle_(nsp, s.id, s.data), reason).catch((err) => console.error("disconnect handler failed", err));
+        await this.app.onDisconnect(this.handle_(nsp, s.id, s.data, s.pid), reason).catch((err) => console.error("disconnect handler failed", err));
       }
     });
     return this.queue;
@@ -182,7 +240,7 @@ export class SocketServer {
       return this.connect(packet.nsp, packet.data);
     }
     if (!joined) return this.link.close(`invalid state: packet for namespace ${packet.nsp} before CONNECT`);
-    const socket = this.handle_(packet.nsp, joined.id, joined.data);
+    const socket = this.handle_(packet.nsp, joined.id, joined.data, joined.pid);
     switch (packet.type) {
       case PacketType.DISCONNECT:
         delete this.state.sockets[packet.nsp];
@@ -213,18 +271,42 @@ export class SocketServer {
       this.sendPacket({ type: PacketType.CONNECT_ERROR, nsp, data: { message: "Invalid namespace" } });
       return;
     }
-    const result = await this.app.authenticate(nsp, auth as Record<string, unknown> | undefined, this.link.handshake);
+    const payload = auth as Record<string, unknown> | undefined;
+    const result = await this.app.authenticate(nsp, payload, this.link.handshake);
     if (this.closed) return;
     if (!result.ok) {
       this.sendPacket({ type: PacketType.CONNECT_ERROR, nsp, data: { message: result.message } });
       return;
     }
     const id = newSocketId();
-    this.state.sockets[nsp] = { id, data: result.data };
+    let session: OpenedSocketSession | null = null;
+    if (this.app.openSession) {
+      this.connecting.set(nsp, []);
+      try {
+        session = await this.app.openSession(nsp, result.data, payload, this.link.sid);
+      } catch (err) {
+        this.connecting.delete(nsp);
+        if (!this.closed) this.sendPacket({ type: PacketType.CONNECT_ERROR, nsp, data: { message: (err as Error).message } });
+        return;
+      }
+      if (this.closed) {
+        // the connection went away meanwhile: undo the registration
+        this.connecting.delete(nsp);
+        await this.app.onDisconnect(this.handle_(nsp, id, result.data, session.pid), "transport close");
+        return;
+      }
+    }
+    this.state.sockets[nsp] = session ? { id, data: result.data, pid: session.pid, offset: session.offset } : { id, data: result.data };
     this.link.save(this.state);
-    this.sendPacket({ type: PacketType.CONNECT, nsp, data: { sid: id } });
+    this.sendPacket({ type: PacketType.CONNECT, nsp, data: session ? { sid: id, pid: session.pid } : { sid: id } });
+    if (session) {
+      const held = this.connecting.get(nsp) ?? [];
+      this.connecting.delete(nsp);
+      for (const { event, offset } of session.replay) this.emit(nsp, event[0], event.slice(1), offset);
+      for (const e of held) this.emit(nsp, e.event, e.args, e.offset);
+    }
     this.link.joined();
-    await this.app.onConnect(this.handle_(nsp, id, result.data));
+    await this.app.onConnect(this.handle_(nsp, id, result.data, session?.pid));
   }
 
   private ackFor(nsp: string, id: number): Ack {
@@ -240,11 +322,12 @@ export class SocketServer {
     this.link.send(this.encoder.encode(packet));
   }
 
-  private handle_(nsp: string, id: string, data: SocketData): SocketHandle {
+  private handle_(nsp: string, id: string, data: SocketData, pid?: string): SocketHandle {
     return {
       nsp,
       id,
       data,
+      pid,
       engineSid: this.link.sid,
       handshake: this.link.handshake,
       emit: (event, ...args) => void this.emit(nsp, event, args),

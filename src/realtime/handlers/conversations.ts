@@ -1,0 +1,66 @@
+/**
+ * Conversations and rooms over the socket.
+ *
+ * - 003 `createGroup` `{name, members}` -> ack: the REST body of `POST /api/conversations/group`.
+ * - 003 `joinGroup` `{conversationId}` and 004 `join_conversation` `{conversation_id}`: this
+ *   connection joins the conversation's room (members only: 404 otherwise). The room carries the
+ *   conversation's room events (004 `user_typing`, `marked_as_read`) to chat-socket connections;
+ *   messages (`new_message`, `message_notification`, ...) reach every member's devices whether or
+ *   not they joined. Rooms are kept by the connection's recovery session, so a recovered
+ *   connection is still in them. 004 acknowledges with `joined_conversation` `{conversation_id}`
+ *   (event and ack); 003 acks `{success, statusCode, message, data: conversation}`.
+ * - 004 `leave_conversation` `{conversation_id}` -> `left_conversation` `{conversation_id}`.
+ */
+import { z } from "zod";
+import { createGroup, getConversation, requireMembership } from "../../domain/conversations";
+import { conversationRoom } from "../../domain/messages";
+import { EntityId, UserRef } from "../../lib/schemas";
+import { conversation003, envelope } from "../../views/conversation";
+import { roomConfirmation004 } from "../../views/events";
+import { onEvent, type SocketContext } from "../events";
+import { as004, parsePayload, requirePid } from "./payload";
+
+const CreateGroup = z.object({
+  name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+  members: z.array(UserRef).min(1, "must name at least one user").max(50, "at most 50 users per request"),
+});
+
+onEvent("createGroup", async (ctx, payload) => {
+  const { name, members } = parsePayload(CreateGroup, payload);
+  const conversation = await createGroup(ctx.db, ctx.userId, name, members);
+  const record = await getConversation(ctx.db, conversation.id, ctx.userId);
+  return envelope(201, "Group conversation created successfully", conversation003(record));
+});
+
+async function joinRoom(ctx: SocketContext, conversationId: string) {
+  const pid = requirePid(ctx);
+  await requireMembership(ctx.db, conversationId, ctx.userId);
+  await conversationRoom(ctx.env, conversationId).join(conversationId, ctx.userId, pid);
+}
+
+onEvent("joinGroup", async (ctx, payload) => {
+  const { conversationId } = parsePayload(z.object({ conversationId: EntityId }), payload);
+  await joinRoom(ctx, conversationId);
+  const record = await getConversation(ctx.db, conversationId, ctx.userId);
+  return envelope(200, "Joined group successfully", conversation003(record));
+});
+
+const Room004 = z.object({ conversation_id: EntityId });
+
+onEvent("join_conversation", async (ctx, payload) => {
+  const { conversation_id } = parsePayload(Room004, payload, 422);
+  await as004(() => joinRoom(ctx, conversation_id));
+  const body = roomConfirmation004(conversation_id);
+  ctx.emit("joined_conversation", body);
+  return body;
+});
+
+onEvent("leave_conversation", async (ctx, payload) => {
+  const { conversation_id } = parsePayload(Room004, payload, 422);
+  const pid = requirePid(ctx);
+  await as004(() => requireMembership(ctx.db, conversation_id, ctx.userId));
+  await conversationRoom(ctx.env, conversation_id).leave(ctx.userId, pid);
+  const body = roomConfirmation004(conversation_id);
+  ctx.emit("left_conversation", body);
+  return body;
+});

@@ -1,0 +1,283 @@
+/**
+ * Messaging over the socket, for every document's client (CONTRACT.md
+ * dispatch on payload). Each event calls the same domain functions as REST
+ * (src/domain/messages.ts, conversations.ts) and answers its acknowledgement
+ * (when one is given) with the body the matching REST call returns; the
+ * documented response events are emitted to this connection as well.
+ *
+ * - `send_message` with `receiverId` (002) -> `message_sent` `{success, message}` (ack: same);
+ *   with `to_email` / `conversation_id` (004) -> ack: the 004 message.
+ * - `sendMessage` with `conversationId` (003) -> ack `{success, statusCode, message, data}`;
+ *   with `recipientId` (001) -> ack: the 001 message.
+ *   Every send accepts `clientMsgId` / `client_msg_id`: repeating it returns the first message.
+ * - `mark_message_read` (002) -> `message_read_confirmed` `{success, message}` to this connection,
+ *   `message_read` to the sender.
+ * - `get_message_history` (002) -> `message_history` `{messages, otherUser, pagination:{page, hasMore}}`.
+ * - `get_unread_count` (002) -> `unread_count` `{count}`.
+ * - `getMessages`, `markMessagesRead` (003) -> acks with the REST bodies.
+ * - `mark_as_read` (004) -> `marked_as_read` `{conversation_id, user_email}` (ack: the REST body).
+ * - `sync_messages` `{conversationId, since, limit}` (catch-up after a disconnection) ->
+ *   ack and `synced_messages`: `{success, conversationId, messages, hasMore, lastSeq}`.
+ */
+import { z } from "zod";
+import { readConversation, unreadTotal } from "../../domain/conversations";
+import { conversationHistory, historyWithUser, markMessageRead, messagesSince, parseSince, sendMessage } from "../../domain/messages";
+import { findUserByRef } from "../../domain/users";
+import { ApiError, badRequest } from "../../lib/errors";
+import { Email, EntityId, MessageType, UserRef } from "../../lib/schemas";
+import { AttachmentUrl, ClientMsgId, Payload, Text } from "../../routes/messages";
+import { envelope } from "../../views/conversation";
+import { markedAsRead004 } from "../../views/events";
+import { message001, message002, message003, message004, type MessageRecord } from "../../views/message";
+import { notifyRead } from "../deliver";
+import { onEvent, type SocketContext } from "../events";
+import { as004, background, parsePayload, payloadObject } from "./payload";
+
+const has = (p: Record<string, unknown>, key: string) => p[key] !== undefined;
+
+/** The connection that sent a message over the socket gets its own confirmation; standard-dialect delivery skips it. */
+const exceptSid = (ctx: SocketContext) => (ctx.dialect === "standard" ? ctx.sid : null);
+
+const Page = {
+  page: z.coerce.number().int().min(1, "must be >= 1").default(1),
+  limit: z.coerce.number().int().min(1, "must be >= 1").max(100, "must be <= 100").default(50),
+};
+
+// ---- send_message (002 / 004) -------------------------------------------
+
+const Send002 = z
+  .object({
+    receiverId: UserRef,
+    content: Text.default(""),
+    messageType: MessageType.optional(),
+    clientMsgId: ClientMsgId.optional(),
+  })
+  .refine((b) => b.content.trim(), { message: "must not be empty", path: ["content"] });
+
+const Send004 = z
+  .object({
+    to_email: Email.optional(),
+    conversation_id: EntityId.optional(),
+    message: Text.default(""),
+    message_type: MessageType.default("text"),
+    reply_to: EntityId.nullable().optional(),
+    file_url: AttachmentUrl.nullable().optional(),
+    client_msg_id: ClientMsgId.optional(),
+  })
+  .refine((b) => b.message.trim() || b.file_url, { message: "must not be empty", path: ["message"] });
+
+onEvent("send_message", async (ctx, payload) => {
+  const p = payloadObject(payload, ctx.dialect === "chat-socket" ? 422 : 400);
+  if (has(p, "receiverId")) {
+    const b = parsePayload(Send002, p);
+    const result = await sendMessage(ctx.env, ctx.db, {
+      senderId: ctx.userId,
+      recipientId: b.receiverId,
+      text: b.content,
+      type: b.messageType,
+      clientMsgId: b.clientMsgId,
+      exceptSid: exceptSid(ctx),
+      fields: { text: "content", recipient: "receiverId", attachment: "attachment", replyTo: "replyTo" },
+    });
+    const body = { success: true, message: message002(result.record) };
+    ctx.emit("message_sent", body);
+    return body;
+  }
+  if (has(p, "to_email") || has(p, "conversation_id")) {
+    const b = parsePayload(Send004, p, 422);
+    const result = await as004(() =>
+      sendMessage(ctx.env, ctx.db, {
+        senderId: ctx.userId,
+        toEmail: b.conversation_id ? null : b.to_email,
+        conversationId: b.conversation_id,
+        text: b.message,
+        type: b.message_type,
+        attachment: b.file_url ? { url: b.file_url } : null,
+        replyTo: b.reply_to,
+        clientMsgId: b.client_msg_id,
+        exceptSid: exceptSid(ctx),
+        fields: { text: "message", recipient: "to_email", attachment: "file_url", replyTo: "reply_to" },
+      }),
+    );
+    return message004(result.record);
+  }
+  throw ctx.dialect === "chat-socket"
+    ? new ApiError(422, "to_email: is required (or conversation_id)")
+    : badRequest("receiverId: is required (002), or to_email / conversation_id (004)");
+});
+
+// ---- sendMessage (001 / 003) --------------------------------------------
+
+const Send003 = z
+  .object({
+    conversationId: EntityId,
+    message: Text.default(""),
+    messageType: MessageType.default("text"),
+    fileUrl: AttachmentUrl.nullable().optional(),
+    payload: Payload.nullable().optional(),
+    replyTo: EntityId.nullable().optional(),
+    clientMsgId: ClientMsgId.optional(),
+  })
+  .refine((b) => b.message.trim() || b.fileUrl || b.payload, { message: "must not be empty unless fileUrl or payload is given", path: ["message"] });
+
+const Send001 = z
+  .object({
+    recipientId: UserRef,
+    text: Text.default(""),
+    attachment: z
+      .object({ type: z.enum(["image", "video", "file"]).default("file"), url: AttachmentUrl })
+      .nullable()
+      .optional(),
+    type: MessageType.optional(),
+    clientMsgId: ClientMsgId.optional(),
+  })
+  .refine((b) => b.text.trim() || b.attachment, { message: "must not be empty unless there is an attachment", path: ["text"] });
+
+onEvent("sendMessage", async (ctx, payload) => {
+  const p = payloadObject(payload);
+  if (has(p, "conversationId")) {
+    const b = parsePayload(Send003, p);
+    const result = await sendMessage(ctx.env, ctx.db, {
+      senderId: ctx.userId,
+      conversationId: b.conversationId,
+      text: b.message,
+      type: b.messageType,
+      attachment: b.fileUrl ? { url: b.fileUrl } : null,
+      payload: b.payload,
+      replyTo: b.replyTo,
+      clientMsgId: b.clientMsgId,
+      exceptSid: exceptSid(ctx),
+      fields: { text: "message", recipient: "conversationId", attachment: "fileUrl", replyTo: "replyTo" },
+    });
+    const data = message003(result.record);
+    return result.created ? envelope(201, "Message sent successfully", data) : envelope(200, "Message already sent", data);
+  }
+  if (has(p, "recipientId")) {
+    const b = parsePayload(Send001, p);
+    const result = await sendMessage(ctx.env, ctx.db, {
+      senderId: ctx.userId,
+      recipientId: b.recipientId,
+      text: b.text,
+      type: b.type ?? (b.attachment ? b.attachment.type : "text"),
+      attachment: b.attachment,
+      clientMsgId: b.clientMsgId,
+      exceptSid: exceptSid(ctx),
+      fields: { text: "text", recipient: "recipientId", attachment: "attachment.url", replyTo: "replyTo" },
+    });
+    return message001(result.record);
+  }
+  throw badRequest("conversationId: is required (003), or recipientId (001)");
+});
+
+// ---- reads --------------------------------------------------------------
+
+onEvent("mark_message_read", async (ctx, payload) => {
+  const { messageId } = parsePayload(z.object({ messageId: EntityId }), payload);
+  const { record, conversation, readSeqBefore, readSeqAfter } = await markMessageRead(ctx.db, messageId, ctx.userId);
+  const body = { success: true, message: message002(record) };
+  ctx.emit("message_read_confirmed", body);
+  background(
+    "read receipts",
+    notifyRead(ctx.env, ctx.db, { conversationId: conversation.id, readerId: ctx.userId, readSeqBefore, readSeqAfter, messageId, exceptPid: ctx.pid }),
+  );
+  return body;
+});
+
+const MarkMessagesRead = z.object({ conversationId: EntityId, messageId: EntityId.optional() });
+
+onEvent("markMessagesRead", async (ctx, payload) => {
+  const b = parsePayload(MarkMessagesRead, payload);
+  if (b.messageId) {
+    const { record, conversation, readSeqBefore, readSeqAfter } = await markMessageRead(ctx.db, b.messageId, ctx.userId);
+    if (conversation.id !== b.conversationId) throw badRequest("messageId: is not a message of this conversation");
+    background(
+      "read receipts",
+      notifyRead(ctx.env, ctx.db, { conversationId: conversation.id, readerId: ctx.userId, readSeqBefore, readSeqAfter, messageId: b.messageId }),
+    );
+    return envelope(200, "Message marked as read", message003(record));
+  }
+  const read = await readConversation(ctx.db, b.conversationId, ctx.userId);
+  background("read receipts", notifyRead(ctx.env, ctx.db, { conversationId: b.conversationId, readerId: ctx.userId, ...read }));
+  return envelope(200, "Messages marked as read", { modifiedCount: read.modifiedCount });
+});
+
+onEvent("mark_as_read", async (ctx, payload) => {
+  const { conversation_id } = parsePayload(z.object({ conversation_id: EntityId }), payload, 422);
+  const read = await readConversation(ctx.db, conversation_id, ctx.userId);
+  const me = await findUserByRef(ctx.db, ctx.userId);
+  if (me) ctx.emit("marked_as_read", markedAsRead004(conversation_id, me));
+  background("read receipts", notifyRead(ctx.env, ctx.db, { conversationId: conversation_id, readerId: ctx.userId, ...read, exceptPid: ctx.pid }));
+  return { message: "Conversation marked as read", success: true, conversation_id, modifiedCount: read.modifiedCount };
+});
+
+// ---- history and counts -------------------------------------------------
+
+const History002 = z.object({ otherUserId: UserRef, ...Page });
+
+onEvent("get_message_history", async (ctx, payload) => {
+  const b = parsePayload(History002, payload);
+  const { other, page } = await historyWithUser(ctx.db, ctx.userId, b.otherUserId, (b.page - 1) * b.limit, b.limit);
+  const body = {
+    messages: page.records.map(message002),
+    otherUser: { _id: other.id, userId: other.userId, name: other.name },
+    pagination: { page: b.page, limit: b.limit, hasMore: page.hasOlder, total: page.total },
+  };
+  ctx.emit("message_history", body);
+  return body;
+});
+
+onEvent("get_unread_count", async (ctx) => {
+  const count = await unreadTotal(ctx.db, ctx.userId);
+  const body = { count, unreadCount: count };
+  ctx.emit("unread_count", body);
+  return body;
+});
+
+const GetMessages003 = z.object({ conversationId: EntityId, ...Page });
+
+onEvent("getMessages", async (ctx, payload) => {
+  const b = parsePayload(GetMessages003, payload);
+  const result = await conversationHistory(ctx.db, b.conversationId, ctx.userId, (b.page - 1) * b.limit, b.limit);
+  return envelope(200, "Messages retrieved successfully", {
+    messages: result.records.map(message003),
+    pagination: {
+      currentPage: b.page,
+      totalPages: Math.ceil(result.total / b.limit),
+      totalMessages: result.total,
+      hasNextPage: result.hasOlder,
+      hasPrevPage: b.page > 1,
+      limit: b.limit,
+    },
+  });
+});
+
+// ---- catch-up -----------------------------------------------------------
+
+const Since = z.union([z.number(), z.string()]).refine((s) => parseSince(s) !== null, {
+  message: "must be a message sequence number (seq) or an ISO 8601 timestamp",
+});
+const Sync = z
+  .object({
+    conversationId: EntityId.optional(),
+    conversation_id: EntityId.optional(),
+    since: Since.default(0),
+    limit: z.coerce.number().int().min(1, "must be >= 1").max(100, "must be <= 100").default(100),
+  })
+  .refine((b) => b.conversationId || b.conversation_id, { message: "is required", path: ["conversationId"] });
+
+onEvent("sync_messages", async (ctx, payload) => {
+  const b = parsePayload(Sync, payload, ctx.dialect === "chat-socket" ? 422 : 400);
+  const conversationId = (b.conversationId ?? b.conversation_id)!;
+  const caught = await messagesSince(ctx.db, conversationId, ctx.userId, parseSince(b.since)!, b.limit);
+  const view = (r: MessageRecord): object => (ctx.dialect === "chat-socket" ? message004(r) : message003(r));
+  const body = {
+    success: true,
+    conversationId,
+    conversation_id: conversationId,
+    messages: caught.records.map(view),
+    hasMore: caught.hasMore,
+    lastSeq: caught.lastSeq,
+  };
+  ctx.emit("synced_messages", body);
+  return body;
+});
