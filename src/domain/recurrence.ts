@@ -204,31 +204,3 @@ export function occurrenceStartingAt(rule: RecurrenceRule, tz: string, start: nu
   const found = occurrencesBetween(rule, tz, start, start + 1, 8);
   return found.find((o) => o.start === start) ?? null;
 }
-
-/**
- * The first pair of overlapping occurrences of two series within
- * [from, from + horizonMs), or null. Both walks are soonest-first, so this
- * is a linear merge.
- */
-export function firstOverlap(
-  a: RecurrenceRule,
-  b: RecurrenceRule,
-  tz: string,
-  from: number,
-  horizonMs: number,
-): { a: Occurrence; b: Occurrence } | null {
-  const to = from + horizonMs;
-  const xs = occurrencesBetween(a, tz, from, to, 5000);
-  if (!xs.length) return null;
-  const ys = occurrencesBetween(b, tz, from, to, 5000);
-  let i = 0;
-  let j = 0;
-  while (i < xs.length && j < ys.length) {
-    const x = xs[i];
-    const y = ys[j];
-    if (x.start < y.end && y.start < x.end) return { a: x, b: y };
-    if (x.end <= y.end) i++;
-    else j++;
-  }
-  return null;
-}

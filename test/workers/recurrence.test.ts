@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  firstOverlap,
   latestOccurrenceStartingBy,
   nextOccurrenceStartingAfter,
   occurrencesBetween,
@@ -143,16 +142,4 @@ describe("lookups far from the first occurrence agree with a step-by-step walk",
       for (const o of all) expect(["13:00", "14:00"]).toContain(new Date(o.start).toISOString().slice(11, 16));
     });
   }
-});
-
-describe("firstOverlap", () => {
-  it("finds a monthly-vs-weekly collision months ahead, and none for disjoint times of day", () => {
-    const monthly = rule("2026-01-31T10:00:00Z", "2026-01-31T11:00:00Z", "monthly"); // Sat 31 Jan
-    const tuesdays = rule("2026-01-06T10:30:00Z", "2026-01-06T11:30:00Z", "weekly"); // Tue
-    const hit = firstOverlap(monthly, tuesdays, "UTC", t("2026-01-01T00:00:00Z"), 366 * 86_400_000);
-    expect(hit).not.toBeNull();
-    expect(new Date(hit!.a.start).toISOString()).toBe("2026-03-31T10:00:00.000Z"); // Tue 31 Mar
-    const afternoons = rule("2026-01-06T14:00:00Z", "2026-01-06T15:00:00Z", "daily");
-    expect(firstOverlap(monthly, afternoons, "UTC", t("2026-01-01T00:00:00Z"), 366 * 86_400_000)).toBeNull();
-  });
 });
