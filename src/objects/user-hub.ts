@@ -35,7 +35,8 @@ export interface OpenedSession {
   recovered: boolean;
   /** offset of the last event this connection has (what a direct emit carries) */
   offset: string;
-  replay: { event: EventArgs; offset: string }[];
+  /** what the connection missed, oldest first; `event` is the JSON text of `[event, ...args]` */
+  replay: { event: string; offset: string }[];
   first: boolean;
   sessions: number;
 }
@@ -124,7 +125,7 @@ export class UserHub extends DurableObject<Env> {
     const before = this.#count();
     let pid: string | null = null;
     let from = head;
-    let replay: { seq: number; event: EventArgs; delivery: DeliveryTag | null }[] = [];
+    let replay: { seq: number; event: string; delivery: DeliveryTag | null }[] = [];
 
     const prior = typeof recover?.pid === "string" ? sql.exec<SioRow>("SELECT * FROM sio_sessions WHERE pid = ?", recover.pid).toArray()[0] : undefined;
     if (prior) {
@@ -143,7 +144,7 @@ export class UserHub extends DurableObject<Env> {
             pid,
           )
           .toArray()
-          .map((r) => ({ seq: r.seq, event: JSON.parse(r.event) as EventArgs, delivery: r.delivery ? (JSON.parse(r.delivery) as DeliveryTag) : null }));
+          .map((r) => ({ seq: r.seq, event: r.event, delivery: r.delivery ? (JSON.parse(r.delivery) as DeliveryTag) : null }));
         // the connection it replaces may not have been noticed dead yet: it no longer counts
         if (prior.sid && prior.sid !== sid) sql.exec("DELETE FROM live_sessions WHERE sid = ?", prior.sid);
         sql.exec("UPDATE sio_sessions SET sid = NULL WHERE sid = ? AND pid != ?", sid, pid);

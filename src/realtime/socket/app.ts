@@ -86,7 +86,8 @@ export function productApp(env: Env, db: Db): SocketApp {
         userHub(env, user.userId).openSession(user.userId, engineSid, user.dialect, recover),
       );
       if (!opened) throw new Error("Server error: the connection could not be registered, try again");
-      return { pid: opened.pid, offset: opened.offset, replay: opened.replay as OffsetEvent[] };
+      const replay: OffsetEvent[] = opened.replay.map((r) => ({ event: JSON.parse(r.event) as OffsetEvent["event"], offset: r.offset }));
+      return { pid: opened.pid, offset: opened.offset, replay };
     },
 
     async onConnect(socket) {
