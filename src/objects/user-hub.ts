@@ -92,6 +92,7 @@ export class UserHub extends DurableObject<Env> {
       sql.exec(
         "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, dialect TEXT, event TEXT NOT NULL, except_pid TEXT, only_pid TEXT, delivery TEXT)",
       );
+      sql.exec("CREATE INDEX IF NOT EXISTS outbox_at ON outbox (at)");
       sql.exec("CREATE TABLE IF NOT EXISTS outbox_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL)");
       this.#sessionsTable = true;
     }
