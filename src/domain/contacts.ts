@@ -10,20 +10,13 @@
  */
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { contacts, type User, users } from "../db/schema";
+import { chunks } from "../lib/chunks";
 import { ApiError } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { normalizePhone } from "../lib/phone";
 import type { ContactRow } from "../views/contact";
 import { findUserByEmail, findUserByPhone, findUserByRef, findUsersByRefs } from "./users";
 import { canSeeStatusSql } from "./visibility";
-
-/** D1 allows 100 bound parameters per query. */
-const CHUNK = 90;
-const chunks = <T>(xs: T[], n = CHUNK): T[][] => {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-};
 
 const toRow = (r: { user: User; label: string | null; addedAt: Date; visible: number }): ContactRow => ({
   user: r.user,
@@ -181,9 +174,8 @@ export async function filterByPhones(db: Db, viewerId: string, phoneNumbers: str
 
 /** `POST /api/contacts/status-list`: users named by either id form, in request order; unknown or hidden ones omitted. */
 export async function statusList(db: Db, viewerId: string, refs: string[]): Promise<User[]> {
-  const resolved: User[] = [];
-  for (const part of chunks([...new Set(refs.map((r) => r.toLowerCase()))])) resolved.push(...(await findUsersByRefs(db, part)));
-  const ids = [...new Set(resolved.map((u) => u.id))];
+  const resolved = await findUsersByRefs(db, [...new Set(refs.map((r) => r.toLowerCase()))]);
+  const ids = resolved.map((u) => u.id);
   const visible = await usersWithVisibility(db, viewerId, "id", ids, false);
   const byRef = new Map<string, User>();
   for (const v of visible) {

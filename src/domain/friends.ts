@@ -5,12 +5,12 @@
  * request to someone who already asked you accepts theirs.
  */
 import { and, asc, eq, or, sql } from "drizzle-orm";
-import { friendRequests, friendships, type User, users } from "../db/schema";
+import { conversationMetadata, friendRequests, friendships, type User, users } from "../db/schema";
 import { badRequest, conflict, forbidden, notFound } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
 import { isUniqueViolation } from "./conversations";
-import { blockersAmong, hasBlocked } from "./relations";
+import { hasBlocked } from "./relations";
 import { findUserByEmail, findUserByPhone, findUserByRef, phoneOrThrow } from "./users";
 
 export type FriendRequest = typeof friendRequests.$inferSelect;
@@ -22,17 +22,21 @@ export interface FriendEntry {
   hidePresence: boolean;
 }
 
-/** Accepted friends, by name; presence hidden where the friend blocked the caller. */
+/** Accepted friends, by name; presence hidden where the friend blocked the caller. One query, however many friends. */
 export async function listFriends(db: Db, userId: string): Promise<FriendEntry[]> {
   const rows = await db
-    .select({ user: users, since: friendships.createdAt })
+    .select({
+      user: users,
+      since: friendships.createdAt,
+      blockedMe: sql<number>`EXISTS (SELECT 1 FROM ${conversationMetadata} b
+        WHERE b.user_id = ${friendships.friendId} AND b.other_user_id = ${userId} AND b.is_blocked = 1)`,
+    })
     .from(friendships)
     .innerJoin(users, eq(users.id, friendships.friendId))
     .where(eq(friendships.userId, userId))
     .orderBy(asc(users.name))
     .all();
-  const blockers = await blockersAmong(db, userId, rows.map((r) => r.user.id));
-  return rows.map((r) => ({ user: r.user, since: r.since, hidePresence: blockers.has(r.user.id) }));
+  return rows.map((r) => ({ user: r.user, since: r.since, hidePresence: Number(r.blockedMe) === 1 }));
 }
 
 export interface RequestTarget {

@@ -5,6 +5,7 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { contacts, conversationMembers, conversationMetadata, friendships } from "../db/schema";
+import { chunks } from "../lib/chunks";
 import type { Db } from "../lib/http";
 
 /** Users who should hear about `userId`'s presence/status (excluding those `userId` blocked). */
@@ -51,17 +52,20 @@ export async function hasBlocked(db: Db, blockerId: string, otherId: string): Pr
 
 /** Of `candidates`, those who have blocked `userId`. */
 export async function blockersAmong(db: Db, userId: string, candidates: string[]): Promise<Set<string>> {
-  if (!candidates.length) return new Set();
-  const rows = await db
-    .select({ id: conversationMetadata.userId })
-    .from(conversationMetadata)
-    .where(
-      and(
-        eq(conversationMetadata.otherUserId, userId),
-        eq(conversationMetadata.isBlocked, true),
-        inArray(conversationMetadata.userId, candidates),
-      ),
-    )
-    .all();
-  return new Set(rows.map((r) => r.id));
+  const found = new Set<string>();
+  for (const part of chunks(candidates)) {
+    const rows = await db
+      .select({ id: conversationMetadata.userId })
+      .from(conversationMetadata)
+      .where(
+        and(
+          eq(conversationMetadata.otherUserId, userId),
+          eq(conversationMetadata.isBlocked, true),
+          inArray(conversationMetadata.userId, part),
+        ),
+      )
+      .all();
+    for (const r of rows) found.add(r.id);
+  }
+  return found;
 }

@@ -4,6 +4,7 @@
 import { and, eq, inArray, like, ne, or, sql } from "drizzle-orm";
 import { type User, users } from "../db/schema";
 import { ApiError, badRequest, notFound } from "../lib/errors";
+import { chunks } from "../lib/chunks";
 import type { Db } from "../lib/http";
 import { isObjectId, isUuid, objectId, uuid } from "../lib/ids";
 import { hashPassword, verifyPassword } from "../lib/password";
@@ -26,11 +27,14 @@ export async function requireUserByRef(db: Db, ref: string, what = "User"): Prom
 export async function findUsersByRefs(db: Db, refs: string[]): Promise<User[]> {
   const ids = refs.filter(isObjectId);
   const uuids = refs.filter(isUuid).map((r) => r.toLowerCase());
-  if (!ids.length && !uuids.length) return [];
-  const conds = [];
-  if (ids.length) conds.push(inArray(users.id, ids));
-  if (uuids.length) conds.push(inArray(users.userId, uuids));
-  return db.select().from(users).where(or(...conds)).all();
+  const found = new Map<string, User>();
+  for (const [column, part] of [
+    ...chunks(ids).map((p) => [users.id, p] as const),
+    ...chunks(uuids).map((p) => [users.userId, p] as const),
+  ]) {
+    for (const u of await db.select().from(users).where(inArray(column, part)).all()) found.set(u.id, u);
+  }
+  return [...found.values()];
 }
 
 export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {

@@ -1,0 +1,76 @@
+/**
+ * Regression tests from the review of the REST and domain code: each block
+ * names the defect it guards against.
+ */
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client";
+import { conversationMetadata, friendships, users } from "../../src/db/schema";
+import { blockersAmong } from "../../src/domain/relations";
+import { findUsersByRefs } from "../../src/domain/users";
+import { objectId, uuid } from "../../src/lib/ids";
+import { api, BASE, makeUser } from "./helpers";
+
+const db = () => createDb(env.DB);
+
+/** `n` plain user rows, inserted in one batch (no token needed). */
+async function insertUsers(n: number, isOnline = false) {
+  const rows = Array.from({ length: n }, (_, i) => ({
+    id: objectId(),
+    userId: uuid(),
+    name: `Bulk ${String(i).padStart(3, "0")}`,
+    username: `bulk-${crypto.randomUUID().slice(0, 13)}`,
+    isOnline,
+  }));
+  const d = db();
+  await d.batch(rows.map((r) => d.insert(users).values(r)) as [any, ...any[]]);
+  return rows;
+}
+
+describe("lists longer than D1's 100 bound parameters", () => {
+  it("GET /api/friends with 120 friends answers all of them, presence hidden only where the friend blocked the caller", async () => {
+    const me = await makeUser();
+    const friends = await insertUsers(120, true);
+    const d = db();
+    await d.batch(
+      friends.map((f) =>
+        d.insert(friendships).values([
+          { userId: me._id, friendId: f.id },
+          { userId: f.id, friendId: me._id },
+        ]),
+      ) as [any, ...any[]],
+    );
+    await d.insert(conversationMetadata).values({ id: objectId(), userId: friends[7].id, otherUserId: me._id, isBlocked: true });
+
+    const r = await api("GET", "/api/friends", { token: me.token });
+    expect(r.status).toBe(200);
+    expect(r.body.friends).toHaveLength(120);
+    const blocker = r.body.friends.find((f: any) => f._id === friends[7].id);
+    expect(blocker).toMatchObject({ isOnline: false, lastSeen: null });
+    expect(r.body.friends.filter((f: any) => f.isOnline === true)).toHaveLength(119);
+  });
+
+  it("findUsersByRefs resolves 150 refs of both id forms", async () => {
+    const rows = await insertUsers(150);
+    const refs = rows.map((r, i) => (i % 2 ? r.id : r.userId.toUpperCase()));
+    const found = await findUsersByRefs(db(), refs);
+    expect(found.map((u) => u.id).sort()).toEqual(rows.map((r) => r.id).sort());
+  });
+
+  it("blockersAmong checks 150 candidates", async () => {
+    const me = await makeUser();
+    const rows = await insertUsers(150);
+    await db().insert(conversationMetadata).values({ id: objectId(), userId: rows[140].id, otherUserId: me._id, isBlocked: true });
+    const blockers = await blockersAmong(db(), me._id, rows.map((r) => r.id));
+    expect([...blockers]).toEqual([rows[140].id]);
+  });
+
+  it("POST /api/contacts/status-list with 200 ids (half UUIDs) lists every one in request order", async () => {
+    const me = await makeUser();
+    const rows = await insertUsers(200);
+    const refs = rows.map((r, i) => (i % 2 ? r.userId : r.id));
+    const r = await api("POST", "/api/contacts/status-list", { token: me.token, body: { contactIds: refs } });
+    expect(r.status).toBe(200);
+    expect(r.body.data.map((u: any) => u._id)).toEqual(rows.map((x) => x.id));
+  });
+});
