@@ -20,10 +20,12 @@ const isStaticPath = (p: string) => p === "/" || p === "/index.html" || p.starts
 /**
  * Clients that post JSON without a Content-Type (e.g. `fetch` with a string
  * body sends text/plain) are read as JSON, so the validator answers them
- * instead of a 415.
+ * instead of a 415. Uploads are files: their bytes and declared type are
+ * never touched (a text/plain file may start with "{" or not be UTF-8).
  */
-async function normalizeJsonRequest(request: Request): Promise<Request> {
+async function normalizeJsonRequest(request: Request, path: string): Promise<Request> {
   if (request.method === "GET" || request.method === "HEAD" || !request.body) return request;
+  if (path === "/api/uploads" || path.startsWith("/api/uploads/")) return request;
   const type = request.headers.get("content-type");
   if (type && !/^text\/plain/i.test(type)) return request;
   const text = await request.text();
@@ -37,7 +39,7 @@ export default {
     const url = new URL(request.url);
     if (isRealtimePath(url.pathname, env)) return handleRealtime(request, env, ctx);
     if (isStaticPath(url.pathname)) return env.ASSETS.fetch(request);
-    return app.fetch(await normalizeJsonRequest(request), env, ctx);
+    return app.fetch(await normalizeJsonRequest(request, url.pathname), env, ctx);
   },
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(runCron(env, controller.scheduledTime));
