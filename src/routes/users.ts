@@ -112,7 +112,8 @@ usersRouter.openapi(
     const updated = await updateProfile(c.var.db, user, {
       ...body,
       phoneNumber,
-      profileImage: body.profileImage ?? body.photoURL ?? body.profile_image,
+      // the first name given wins; null (a given value) clears the image
+      profileImage: [body.profileImage, body.photoURL, body.profile_image].find((v) => v !== undefined),
     });
     const token = await issueToken(c.env, { sub: updated.id, uid: updated.userId, dlc: c.var.dialect });
     return c.json({ ...userSelf(updated), token });

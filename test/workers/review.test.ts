@@ -104,3 +104,17 @@ describe("raw text uploads keep their bytes and type", () => {
     expect(await download(u.token, r.body.data.url)).toEqual(latin1);
   });
 });
+
+describe("PUT /api/users/profile", () => {
+  it("null clears the profile image under any of its names", async () => {
+    const u = await makeUser();
+    for (const field of ["profileImage", "photoURL", "profile_image"]) {
+      const set = await api("PUT", "/api/users/profile", { token: u.token, body: { [field]: "https://img.example/a.png" } });
+      expect(set.status).toBe(200);
+      expect(set.body.profileImage).toBe("https://img.example/a.png");
+      const cleared = await api("PUT", "/api/users/profile", { token: u.token, body: { [field]: null } });
+      expect(cleared.status).toBe(200);
+      expect(cleared.body).toMatchObject({ profileImage: null, photoURL: null, profile_image: null });
+    }
+  });
+});
