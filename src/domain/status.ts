@@ -272,12 +272,16 @@ export interface ManualHistoryEntry {
   endTime: Date;
 }
 
-/** POST /api/status/history: a closed entry the user records by hand; duration is computed. */
+/** POST /api/status/history: a closed entry (at most one year long) the user records by hand; duration is computed. */
 export async function createHistoryEntry(db: Db, userId: string, input: ManualHistoryEntry): Promise<StatusHistoryEntry> {
   const start = input.startTime.getTime();
   const end = input.endTime.getTime();
   const { status, customStatus } = resolveStatusChange({ status: input.status, customStatus: input.customStatus }, start);
   if (!(end > start)) throw new ApiError(400, "endTime: must be after startTime");
+  // the same bound as a status's duration; analytics walks every entry by part of day
+  if (end - start > MAX_DURATION_MINUTES * 60_000) {
+    throw new ApiError(400, `endTime: an entry may last at most ${MAX_DURATION_MINUTES} minutes (one year)`);
+  }
   return db
     .insert(statusHistory)
     .values({

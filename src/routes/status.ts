@@ -126,7 +126,8 @@ statusRouter.openapi(
     path: "/history",
     tags: ["Status history"],
     summary: "Record a past status by hand (000)",
-    description: "A closed entry; `duration` (minutes) is computed from startTime/endTime. Does not change the current status.",
+    description:
+      "A closed entry of at most one year; `duration` (minutes) is computed from startTime/endTime. Does not change the current status.",
     security: bearer,
     request: { body: jsonBody(HistoryBody) },
     responses: { 201: described("The entry `{_id, user, userId, status, customStatus, startTime, endTime, duration}`") },

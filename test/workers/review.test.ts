@@ -118,3 +118,24 @@ describe("PUT /api/users/profile", () => {
     }
   });
 });
+
+describe("POST /api/status/history", () => {
+  it("an entry longer than one year is a 400 naming endTime (analytics would walk it part of day by part of day)", async () => {
+    const u = await makeUser();
+    const long = await api("POST", "/api/status/history", {
+      token: u.token,
+      body: { status: "busy", startTime: "0001-01-01T00:00:00Z", endTime: "9999-01-01T00:00:00Z" },
+    });
+    expect(long.status).toBe(400);
+    expect(long.body.message).toMatch(/^endTime: .*one year/);
+    const year = await api("POST", "/api/status/history", {
+      token: u.token,
+      body: { status: "busy", startTime: "2023-01-01T00:00:00Z", endTime: "2024-01-01T00:00:00Z" },
+    });
+    expect(year.status).toBe(201);
+    expect(year.body.duration).toBe(365 * 24 * 60);
+    const analytics = await api("GET", `/api/users/${u._id}/analytics?startDate=2023-01-01T00:00:00Z&endDate=2024-01-01T00:00:00Z`, { token: u.token });
+    expect(analytics.status).toBe(200);
+    expect(analytics.body.data.statusDurations.busy).toBe(365 * 24 * 60);
+  });
+});
