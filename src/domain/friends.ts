@@ -6,10 +6,10 @@
  */
 import { and, asc, eq, or, sql } from "drizzle-orm";
 import { conversationMetadata, friendRequests, friendships, type User, users } from "../db/schema";
+import { uniqueViolation } from "../lib/db-errors";
 import { badRequest, conflict, forbidden, notFound } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
-import { isUniqueViolation } from "./conversations";
 import { hasBlocked } from "./relations";
 import { findUserByEmail, findUserByPhone, findUserByRef, phoneOrThrow } from "./users";
 
@@ -109,7 +109,7 @@ export async function sendFriendRequest(
       .get();
     return { ...(await withUsers(db, request)), accepted: false };
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict("Friend request already sent");
+    if (uniqueViolation(err)) throw conflict("Friend request already sent");
     throw err;
   }
 }

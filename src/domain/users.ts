@@ -1,10 +1,11 @@
 /**
  * Users: lookup by either id form, registration, credentials, profile edits.
  */
-import { and, eq, inArray, like, ne, or, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { type User, users } from "../db/schema";
 import { ApiError, badRequest, notFound } from "../lib/errors";
 import { chunks } from "../lib/chunks";
+import { uniqueViolation } from "../lib/db-errors";
 import type { Db } from "../lib/http";
 import { isObjectId, isUuid, objectId, uuid } from "../lib/ids";
 import { hashPassword, verifyPassword } from "../lib/password";
@@ -51,21 +52,46 @@ export function phoneOrThrow(raw: string, region: string, field = "phoneNumber")
   return phone;
 }
 
-/** A unique handle derived from the email's local part (or the name). */
+/** A unique handle derived from the email's local part (or the name): `base`, else `base<n>` past the highest taken. */
 async function uniqueUsername(db: Db, seed: string): Promise<string> {
   const base =
     seed
       .toLowerCase()
       .replace(/[^a-z0-9._-]+/g, "")
       .slice(0, 24) || "user";
-  const taken = await db
-    .select({ username: users.username })
+  // base holds no GLOB metacharacters; one aggregate row however many handles share the prefix
+  const row = await db
+    .select({
+      base: sql<number>`MAX(${users.username} = ${base})`,
+      top: sql<number | null>`MAX(CASE WHEN ${users.username} GLOB ${`${base}[0-9]*`} AND NOT ${users.username} GLOB ${`${base}*[^0-9]*`}
+                 THEN CAST(substr(${users.username}, ${base.length + 1}) AS INTEGER) END)`,
+    })
     .from(users)
-    .where(or(eq(users.username, base), like(users.username, `${base}%`)))
-    .all();
-  const set = new Set(taken.map((t) => t.username));
-  if (!set.has(base)) return base;
-  for (let i = 2; ; i++) if (!set.has(`${base}${i}`)) return `${base}${i}`;
+    .where(or(eq(users.username, base), sql`${users.username} GLOB ${`${base}[0-9]*`}`))
+    .get();
+  if (!row?.base) return base;
+  return `${base}${Math.max(Number(row.top ?? 1), 1) + 1}`;
+}
+
+/** 400 for a taken email, phone number or username (`column`: the violated unique index's column). */
+function alreadyTaken(column: "email" | "phoneNumber" | "username", self: boolean): ApiError {
+  if (self) {
+    if (column === "email") return badRequest("User already exists with this email");
+    if (column === "phoneNumber") return badRequest("User already exists with this phone number");
+    return badRequest("Username is already taken");
+  }
+  if (column === "email") return badRequest("email: already in use by another account");
+  if (column === "phoneNumber") return badRequest("phoneNumber: already in use by another account");
+  return badRequest("username: already taken");
+}
+
+/** Which user field a UNIQUE violation on `users` is about, or null when it is not one. */
+function takenColumn(err: unknown): "email" | "phoneNumber" | "username" | null {
+  const cols = uniqueViolation(err);
+  if (cols === "users.email") return "email";
+  if (cols === "users.phone_number") return "phoneNumber";
+  if (cols === "users.username") return "username";
+  return null;
 }
 
 export interface NewUser {
@@ -88,34 +114,37 @@ export async function createUser(db: Db, input: NewUser): Promise<User> {
   if (conflicts.length) {
     const existing = await db.select().from(users).where(or(...conflicts)).get();
     if (existing) {
-      if (email && existing.email === email) throw badRequest("User already exists with this email");
-      if (input.phoneNumber && existing.phoneNumber === input.phoneNumber)
-        throw badRequest("User already exists with this phone number");
-      throw badRequest("Username is already taken");
+      if (email && existing.email === email) throw alreadyTaken("email", true);
+      if (input.phoneNumber && existing.phoneNumber === input.phoneNumber) throw alreadyTaken("phoneNumber", true);
+      throw alreadyTaken("username", true);
     }
   }
-  const username = input.username ?? (await uniqueUsername(db, email?.split("@")[0] ?? input.name));
   const now = new Date();
-  const row: typeof users.$inferInsert = {
-    id: objectId(now.getTime()),
-    userId: uuid(),
-    name: input.name,
-    email,
-    phoneNumber: input.phoneNumber ?? null,
-    username,
-    role: input.role ?? "user",
-    profileImage: input.profileImage ?? null,
-    timezone: input.timezone ?? "UTC",
-    passwordHash: input.password ? await hashPassword(input.password) : null,
-    createdAt: now,
-    updatedAt: now,
-  };
-  try {
-    return await db.insert(users).values(row).returning().get();
-  } catch (err) {
-    // a concurrent registration won the unique index
-    if (String(err).includes("UNIQUE")) throw badRequest("User already exists");
-    throw err;
+  const passwordHash = input.password ? await hashPassword(input.password) : null;
+  for (let attempt = 0; ; attempt++) {
+    const row: typeof users.$inferInsert = {
+      id: objectId(now.getTime()),
+      userId: uuid(),
+      name: input.name,
+      email,
+      phoneNumber: input.phoneNumber ?? null,
+      username: input.username ?? (await uniqueUsername(db, email?.split("@")[0] ?? input.name)),
+      role: input.role ?? "user",
+      profileImage: input.profileImage ?? null,
+      timezone: input.timezone ?? "UTC",
+      passwordHash,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      return await db.insert(users).values(row).returning().get();
+    } catch (err) {
+      // a concurrent registration won a unique index: a derived handle is derived again
+      const column = takenColumn(err);
+      if (!column) throw err;
+      if (column === "username" && !input.username && attempt < 4) continue;
+      throw alreadyTaken(column, true);
+    }
   }
 }
 
@@ -157,13 +186,19 @@ export async function updateProfile(db: Db, user: User, changes: ProfileChanges)
       .where(and(ne(users.id, user.id), or(...conflicts)))
       .get();
     if (other) {
-      if (set.email && other.email === set.email) throw new ApiError(400, "email: already in use by another account");
-      if (set.phoneNumber && other.phoneNumber === set.phoneNumber)
-        throw new ApiError(400, "phoneNumber: already in use by another account");
-      throw new ApiError(400, "username: already taken");
+      if (set.email && other.email === set.email) throw alreadyTaken("email", false);
+      if (set.phoneNumber && other.phoneNumber === set.phoneNumber) throw alreadyTaken("phoneNumber", false);
+      throw alreadyTaken("username", false);
     }
   }
-  return db.update(users).set(set).where(eq(users.id, user.id)).returning().get();
+  try {
+    return await db.update(users).set(set).where(eq(users.id, user.id)).returning().get();
+  } catch (err) {
+    // a concurrent change took the value between the check and the write
+    const column = takenColumn(err);
+    if (!column) throw err;
+    throw alreadyTaken(column, false);
+  }
 }
 
 /** 004 search: name or email contains the term (case-insensitive), excluding the caller. */

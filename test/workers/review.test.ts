@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { conversationMetadata, friendships, users } from "../../src/db/schema";
 import { blockersAmong } from "../../src/domain/relations";
-import { findUsersByRefs } from "../../src/domain/users";
+import { createUser, findUsersByRefs, updateProfile } from "../../src/domain/users";
+import { ApiError } from "../../src/lib/errors";
 import { objectId, uuid } from "../../src/lib/ids";
 import { api, BASE, makeUser } from "./helpers";
 
@@ -137,5 +138,40 @@ describe("POST /api/status/history", () => {
     const analytics = await api("GET", `/api/users/${u._id}/analytics?startDate=2023-01-01T00:00:00Z&endDate=2024-01-01T00:00:00Z`, { token: u.token });
     expect(analytics.status).toBe(200);
     expect(analytics.body.data.statusDurations.busy).toBe(365 * 24 * 60);
+  });
+});
+
+describe("concurrent writes that race a unique index", () => {
+  it("registrations whose emails share a local part all succeed with distinct derived usernames", async () => {
+    const local = `sam${crypto.randomUUID().slice(0, 6)}`;
+    const made = await Promise.all([1, 2, 3].map((i) => createUser(db(), { name: "Sam", email: `${local}@d${i}.example.com` })));
+    expect(new Set(made.map((u) => u.username))).toEqual(new Set([local, `${local}2`, `${local}3`]));
+  });
+
+  it("a derived username continues past the highest numbered handle", async () => {
+    const local = `kim${crypto.randomUUID().slice(0, 6)}`;
+    await createUser(db(), { name: "Kim", email: `${local}@a.example.com` });
+    await createUser(db(), { name: "Kim", email: `x${local}@a.example.com`, username: `${local}7` });
+    await createUser(db(), { name: "Kim", email: `y${local}@a.example.com`, username: `${local}7b` });
+    const next = await createUser(db(), { name: "Kim", email: `${local}@b.example.com` });
+    expect(next.username).toBe(`${local}8`);
+  });
+
+  it("two profiles taking the same email at once: one 200, one 400 naming email (was a 500)", async () => {
+    const tag = crypto.randomUUID().slice(0, 6);
+    const [a, b] = await Promise.all([createUser(db(), { name: "A", email: `a${tag}@x.example.com` }), createUser(db(), { name: "B", email: `b${tag}@x.example.com` })]);
+    const results = await Promise.allSettled([a, b].map((u) => updateProfile(db(), u, { email: `same${tag}@x.example.com` })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(failed.reason).toBeInstanceOf(ApiError);
+    expect(failed.reason).toMatchObject({ status: 400, message: "email: already in use by another account" });
+  });
+
+  it("registering an email that a concurrent registration took is a 400, not a 500", async () => {
+    const email = `dup${crypto.randomUUID().slice(0, 6)}@x.example.com`;
+    const results = await Promise.allSettled([1, 2].map(() => createUser(db(), { name: "Dup", email })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(failed.reason).toMatchObject({ status: 400, message: "User already exists with this email" });
   });
 });
