@@ -7,6 +7,7 @@ import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type * as schema from "../db/schema";
+import type { User } from "../db/schema";
 import type { Env } from "../env";
 import { describeZodError, errorBody } from "./errors";
 import type { Dialect } from "./tokens";
@@ -26,6 +27,8 @@ export interface AppEnv {
   Variables: {
     db: Db;
     auth: AuthUser;
+    /** the caller's row, read once by requireAuth */
+    user: User;
     dialect: Dialect;
   };
 }

@@ -1,7 +1,9 @@
 import { eq } from "drizzle-orm";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { users } from "../db/schema";
-import { unauthorized } from "../lib/errors";
+import { type User, users } from "../db/schema";
+import { requireUserByRef } from "../domain/users";
+import { forbidden, unauthorized } from "../lib/errors";
 import type { AppEnv } from "../lib/http";
 import { resolveDialect, verifyToken } from "../lib/tokens";
 
@@ -19,14 +21,22 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!token) throw unauthorized("Not authorized, no token");
   const result = await verifyToken(c.env, token);
   if (!result.ok) throw unauthorized(result.reason === "expired" ? "Token expired" : "Invalid token");
-  const row = await c.var.db
-    .select({ id: users.id, userId: users.userId })
-    .from(users)
-    .where(eq(users.id, result.claims.sub))
-    .get();
+  const row = await c.var.db.select().from(users).where(eq(users.id, result.claims.sub)).get();
   if (!row) throw unauthorized("User not found");
   const dialect = resolveDialect(result.claims.dlc, c.req.query("dialect"));
   c.set("auth", { id: row.id, userId: row.userId, dialect });
+  c.set("user", row);
   c.set("dialect", dialect);
   await next();
 });
+
+/**
+ * For owner-only routes (`/api/users/:userId/...`): the caller's row when
+ * `ref` (either id form) names the caller, 403 for another user, 404 for nobody.
+ */
+export async function requireSelf(c: Context<AppEnv>, ref: string, what = "data"): Promise<User> {
+  const me = c.var.user;
+  if (ref === me.id || ref.toLowerCase() === me.userId) return me;
+  await requireUserByRef(c.var.db, ref);
+  throw forbidden(`Not authorized to access this user's ${what}`);
+}

@@ -9,7 +9,6 @@ import { CALENDAR_TYPES } from "../domain/calendar/provider";
 import { MAX_WINDOW_DAYS, syncCalendar } from "../domain/calendar/sync";
 import { ScheduleCreate } from "../domain/schedules";
 import { LOOKBACK_DAYS, MIN_DAYS, suggestStatuses } from "../domain/suggestions";
-import { requireUserByRef } from "../domain/users";
 import { errorBody } from "../lib/errors";
 import { type AppEnv, bearer, createRouter, described, jsonBody } from "../lib/http";
 import { IsoDate } from "../lib/schemas";
@@ -60,7 +59,7 @@ bulkRouter.openapi(
     },
   }),
   async (c) => {
-    const user = await requireUserByRef(c.var.db, c.var.auth.id);
+    const user = c.var.user;
     const rows = await bulkCreateTemplates(c.var.db, user, c.req.valid("json"));
     return c.json({ success: true, count: rows.length, data: rows.map((t) => templateView(t, user)) }, 201);
   },
@@ -83,7 +82,7 @@ bulkRouter.openapi(
     },
   }),
   async (c) => {
-    const user = await requireUserByRef(c.var.db, c.var.auth.id);
+    const user = c.var.user;
     const rows = await bulkCreateSchedules(c.env, c.var.db, user, c.req.valid("json"));
     return c.json({ success: true, count: rows.length, data: rows.map((s) => scheduleView(s, user)) }, 201);
   },
@@ -131,7 +130,7 @@ bulkRouter.openapi(
     },
   }),
   async (c) => {
-    const user = await requireUserByRef(c.var.db, c.var.auth.id);
+    const user = c.var.user;
     const { schedules, deactivated } = await syncCalendar(c.env, c.var.db, user, c.req.valid("json"));
     return c.json({ success: true, count: schedules.length, data: schedules.map((s) => scheduleView(s, user)), deactivated }, 201);
   },
@@ -152,7 +151,7 @@ bulkRouter.openapi(
     responses: { 200: described("`{success, data: [{name, status, customStatus, startTime, endTime, repeat, confidence}]}`") },
   }),
   async (c) => {
-    const user = await requireUserByRef(c.var.db, c.var.auth.id);
+    const user = c.var.user;
     return c.json({ success: true, data: await suggestStatuses(c.var.db, user) });
   },
 );

@@ -12,22 +12,13 @@ import {
   updateSchedule,
   upcomingOccurrences,
 } from "../domain/schedules";
-import { requireUserByRef } from "../domain/users";
-import { forbidden } from "../lib/errors";
-import { type AppEnv, bearer, createRouter, described, jsonBody } from "../lib/http";
+import { bearer, createRouter, described, jsonBody } from "../lib/http";
 import { EntityId, pageQuery, pagination, UserRef } from "../lib/schemas";
+import { requireSelf } from "../middleware/auth";
 import { scheduleView } from "../views/status";
-import type { Context } from "hono";
 
 const schedulesRouter = createRouter();
 const upcomingRouter = createRouter();
-
-/** Loads `:userId` (either form): 404 unknown, 403 when it is not the caller. */
-async function owner(c: Context<AppEnv>, ref: string) {
-  const user = await requireUserByRef(c.var.db, ref);
-  if (user.id !== c.var.auth.id) throw forbidden("Not authorized to access this user's schedules");
-  return user;
-}
 
 const UserParam = z.object({ userId: UserRef.openapi({ param: { name: "userId", in: "path" } }) });
 const UserAndIdParams = z.object({
@@ -58,7 +49,7 @@ schedulesRouter.openapi(
     },
   }),
   async (c) => {
-    const user = await owner(c, c.req.valid("param").userId);
+    const user = await requireSelf(c, c.req.valid("param").userId, "schedules");
     const { page, limit, active } = c.req.valid("query");
     const { rows, total } = await listSchedules(c.var.db, user, { page, limit, active });
     return c.json({ success: true, data: rows.map((s) => scheduleView(s, user)), pagination: pagination(page, limit, total) });
@@ -86,7 +77,7 @@ schedulesRouter.openapi(
     },
   }),
   async (c) => {
-    const user = await owner(c, c.req.valid("param").userId);
+    const user = await requireSelf(c, c.req.valid("param").userId, "schedules");
     const created = await createSchedule(c.env, c.var.db, user, c.req.valid("json"));
     return c.json({ success: true, data: scheduleView(created, user) }, 201);
   },
@@ -110,7 +101,7 @@ schedulesRouter.openapi(
   }),
   async (c) => {
     const { userId, id } = c.req.valid("param");
-    const user = await owner(c, userId);
+    const user = await requireSelf(c, userId, "schedules");
     const updated = await updateSchedule(c.env, c.var.db, user, id, c.req.valid("json"));
     return c.json({ success: true, data: scheduleView(updated, user) });
   },
@@ -132,7 +123,7 @@ schedulesRouter.openapi(
   }),
   async (c) => {
     const { userId, id } = c.req.valid("param");
-    const user = await owner(c, userId);
+    const user = await requireSelf(c, userId, "schedules");
     await deleteSchedule(c.env, c.var.db, user, id);
     return c.json({ success: true, message: "Status schedule deleted" });
   },
@@ -158,7 +149,7 @@ upcomingRouter.openapi(
     responses: { 200: described("`{success, data: [schedule occurrence]}`") },
   }),
   async (c) => {
-    const user = await requireUserByRef(c.var.db, c.var.auth.id);
+    const user = c.var.user;
     const { limit, days } = c.req.valid("query");
     const now = Date.now();
     const list = await upcomingOccurrences(c.var.db, user, { limit, days, now });

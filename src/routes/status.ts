@@ -51,10 +51,7 @@ statusManagementRouter.openapi(
     security: bearer,
     responses: { 200: described("`{success, data: {userId, status, customStatus, statusUntil}}`") },
   }),
-  async (c) => {
-    const user = await requireUserByRef(c.var.db, c.var.auth.id);
-    return c.json({ success: true, data: statusView(user) });
-  },
+  async (c) => c.json({ success: true, data: statusView(c.var.user) }),
 );
 
 statusManagementRouter.openapi(

@@ -4,23 +4,15 @@
  * to the users router.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { User } from "../db/schema";
 import { statusAnalytics } from "../domain/analytics";
 import { listHistory } from "../domain/status";
 import { listTemplates } from "../domain/templates";
-import { requireUserByRef } from "../domain/users";
-import { forbidden } from "../lib/errors";
-import { bearer, createRouter, type Db, described } from "../lib/http";
+import { bearer, createRouter, described } from "../lib/http";
 import { IsoDate, pageQuery, pagination, UserRefParam } from "../lib/schemas";
+import { requireSelf } from "../middleware/auth";
 import { historyView, templateView } from "../views/status";
 
 export const userStatusRouter = createRouter();
-
-async function ownUser(db: Db, ref: string, authId: string): Promise<User> {
-  const user = await requireUserByRef(db, ref);
-  if (user.id !== authId) throw forbidden("Not authorized to access this user's data");
-  return user;
-}
 
 const Window = z.object({
   startDate: IsoDate.optional(),
@@ -41,7 +33,7 @@ userStatusRouter.openapi(
     responses: { 200: described("`{success, data:[...], pagination}`"), 403: described("Not the owner"), 404: described("No such user") },
   }),
   async (c) => {
-    const user = await ownUser(c.var.db, c.req.valid("param").userId, c.var.auth.id);
+    const user = await requireSelf(c, c.req.valid("param").userId);
     const q = c.req.valid("query");
     const { rows, total } = await listHistory(c.var.db, user.id, q);
     return c.json({ success: true, data: rows.map((h) => historyView(h, user)), pagination: pagination(q.page, q.limit, total) });
@@ -64,7 +56,7 @@ userStatusRouter.openapi(
     responses: { 200: described("`{success, data: {totalEntries, totalDuration, statusDurations, statusPercentages, mostFrequentStatus, suggestions}}`") },
   }),
   async (c) => {
-    const user = await ownUser(c.var.db, c.req.valid("param").userId, c.var.auth.id);
+    const user = await requireSelf(c, c.req.valid("param").userId);
     const data = await statusAnalytics(c.var.db, user, c.req.valid("query"));
     return c.json({ success: true, data });
   },
@@ -81,7 +73,7 @@ userStatusRouter.openapi(
     responses: { 200: described("`{success, data:[...], pagination}`"), 403: described("Not the owner"), 404: described("No such user") },
   }),
   async (c) => {
-    const user = await ownUser(c.var.db, c.req.valid("param").userId, c.var.auth.id);
+    const user = await requireSelf(c, c.req.valid("param").userId);
     const q = c.req.valid("query");
     const { rows, total } = await listTemplates(c.var.db, user.id, q.page, q.limit);
     return c.json({ success: true, data: rows.map((t) => templateView(t, user)), pagination: pagination(q.page, q.limit, total) });

@@ -5,9 +5,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { statusHistory, statusSchedules, statusTemplates } from "../db/schema";
-import { requireUserByRef, searchUsers, updateProfile } from "../domain/users";
+import { searchUsers, updateProfile } from "../domain/users";
 import { config } from "../lib/config";
-import { forbidden } from "../lib/errors";
 import { bearer, createRouter, described, jsonBody, validationHook } from "../lib/http";
 import { normalizePhone } from "../lib/phone";
 import { Email, TimeZone, UserRefParam } from "../lib/schemas";
@@ -15,15 +14,9 @@ import { issueToken } from "../lib/tokens";
 import { historyView, scheduleView, templateView } from "../views/status";
 import { userSelf } from "../views/user";
 import { ApiError } from "../lib/errors";
+import { requireSelf } from "../middleware/auth";
 
 const usersRouter = createRouter();
-
-/** Loads `:userId` (either form) and insists the caller is that user. */
-async function ownUser(c: { var: { db: import("../lib/http").Db; auth: { id: string } } }, ref: string) {
-  const user = await requireUserByRef(c.var.db, ref);
-  if (user.id !== c.var.auth.id) throw forbidden("Not authorized to access this user's data");
-  return user;
-}
 
 usersRouter.openapi(
   createRoute({
@@ -34,10 +27,7 @@ usersRouter.openapi(
     security: bearer,
     responses: { 200: described("`{email, name, profile_image, is_online, last_seen, ...}`") },
   }),
-  async (c) => {
-    const user = await requireUserByRef(c.var.db, c.var.auth.id);
-    return c.json(userSelf(user));
-  },
+  async (c) => c.json(userSelf(c.var.user)),
 );
 
 usersRouter.openapi(
@@ -102,14 +92,13 @@ usersRouter.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const user = await requireUserByRef(c.var.db, c.var.auth.id);
     let phoneNumber: string | undefined;
     if (body.phoneNumber !== undefined) {
       const normalized = normalizePhone(body.phoneNumber, config(c.env).phoneRegion);
       if (!normalized) throw new ApiError(400, "phoneNumber: not a valid phone number");
       phoneNumber = normalized;
     }
-    const updated = await updateProfile(c.var.db, user, {
+    const updated = await updateProfile(c.var.db, c.var.user, {
       ...body,
       phoneNumber,
       // the first name given wins; null (a given value) clears the image
@@ -131,7 +120,7 @@ usersRouter.openapi(
     responses: { 200: described("`{success, data}`"), 403: described("Not the owner"), 404: described("No such user") },
   }),
   async (c) => {
-    const user = await ownUser(c, c.req.valid("param").userId);
+    const user = await requireSelf(c, c.req.valid("param").userId);
     return c.json({ success: true, data: userSelf(user) });
   },
 );
@@ -147,7 +136,7 @@ usersRouter.openapi(
     responses: { 200: described("`{success, data: {profile, recentHistory, activeSchedules, templates}}`") },
   }),
   async (c) => {
-    const user = await ownUser(c, c.req.valid("param").userId);
+    const user = await requireSelf(c, c.req.valid("param").userId);
     const db = c.var.db;
     const [history, schedules, templates] = await db.batch([
       db.select().from(statusHistory).where(eq(statusHistory.userId, user.id)).orderBy(desc(statusHistory.startTime)).limit(10),

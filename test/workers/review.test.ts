@@ -4,6 +4,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
 import { createDb } from "../../src/db/client";
 import { conversationMetadata, friendships, users } from "../../src/db/schema";
 import { blockersAmong } from "../../src/domain/relations";
@@ -173,5 +174,88 @@ describe("concurrent writes that race a unique index", () => {
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
     expect(failed.reason).toMatchObject({ status: 400, message: "User already exists with this email" });
+  });
+});
+
+/**
+ * The REST app over a D1 binding that counts the statements it runs (a batch
+ * counts once: it is one round trip).
+ */
+function countingApp() {
+  const counter = { roundTrips: 0 };
+  const real = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (stmt: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(stmt, {
+      get(target, prop) {
+        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args));
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        if (prop === "all" || prop === "run" || prop === "raw" || prop === "first") {
+          return (...args: unknown[]) => {
+            counter.roundTrips++;
+            return value.apply(target, args);
+          };
+        }
+        return value.bind(target);
+      },
+    });
+    real.set(proxy, stmt);
+    return proxy;
+  };
+  const DB = new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "prepare") return (query: string) => wrap(target.prepare(query));
+      if (prop === "batch")
+        return (stmts: D1PreparedStatement[]) => {
+          counter.roundTrips++;
+          return target.batch(stmts.map((s) => real.get(s) ?? s));
+        };
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const app = createApp();
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    counter.roundTrips = 0;
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await app.fetch(
+      new Request(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+      { ...env, DB },
+      { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
+    );
+    return { status: res.status, body: (await res.json()) as any, roundTrips: counter.roundTrips };
+  };
+  return call;
+}
+
+describe("D1 round trips per request", () => {
+  it("the caller's own row is read once, by the auth middleware", async () => {
+    const u = await makeUser();
+    const call = countingApp();
+    const me = await call("GET", "/api/users/me", u.token);
+    expect(me).toMatchObject({ status: 200, roundTrips: 1 });
+    expect(me.body._id).toBe(u._id);
+    const status = await call("GET", "/api/status-management", u.token);
+    expect(status).toMatchObject({ status: 200, roundTrips: 1 });
+    expect(status.body.data.userId).toBe(u.userId);
+    const data = await call("GET", `/api/users/${u.userId}/data`, u.token);
+    expect(data).toMatchObject({ status: 200, roundTrips: 1 });
+    expect(data.body.data._id).toBe(u._id);
+    // owner-only list: auth + one batch (page and count)
+    const history = await call("GET", `/api/users/${u._id}/history`, u.token);
+    expect(history).toMatchObject({ status: 200, roundTrips: 2 });
+  });
+
+  it("owner-only routes still answer 403 for another user and 404 for nobody", async () => {
+    const [u, other] = [await makeUser(), await makeUser()];
+    const call = countingApp();
+    for (const path of ["data", "profile", "history", "analytics", "templates", "schedules"]) {
+      const theirs = await call("GET", `/api/users/${other.userId}/${path}`, u.token);
+      expect(theirs.status).toBe(403);
+      expect(theirs.body.message).toMatch(/^Not authorized to access this user's/);
+      const nobody = await call("GET", `/api/users/${objectId()}/${path}`, u.token);
+      expect(nobody.status).toBe(404);
+    }
   });
 });
