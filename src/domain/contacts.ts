@@ -16,7 +16,7 @@ import type { Db } from "../lib/http";
 import { normalizePhone } from "../lib/phone";
 import type { ContactRow } from "../views/contact";
 import { findUserByEmail, findUserByPhone, findUserByRef, findUsersByRefs } from "./users";
-import { canSeeStatusSql } from "./visibility";
+import { canSeeStatusSql, requireVisibleStatusOwner } from "./visibility";
 
 const toRow = (r: { user: User; label: string | null; addedAt: Date; visible: number }): ContactRow => ({
   user: r.user,
@@ -143,15 +143,7 @@ async function usersWithVisibility(db: Db, viewerId: string, by: "id" | "phone",
 export async function statusByPhone(db: Db, viewerId: string, raw: string, phoneRegion: string): Promise<User> {
   const phone = normalizePhone(raw, phoneRegion);
   if (!phone) throw new ApiError(400, "phoneNumber: not a valid phone number");
-  const user = await findUserByPhone(db, phone);
-  if (!user) throw new ApiError(404, "User not found");
-  const [row] = await db
-    .select({ visible: canSeeStatusSql(viewerId) })
-    .from(users)
-    .where(eq(users.id, user.id))
-    .all();
-  if (Number(row?.visible) !== 1) throw new ApiError(403, "Access denied");
-  return user;
+  return requireVisibleStatusOwner(db, viewerId, eq(users.phoneNumber, phone));
 }
 
 /**

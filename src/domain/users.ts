@@ -1,7 +1,7 @@
 /**
  * Users: lookup by either id form, registration, credentials, profile edits.
  */
-import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, or, type SQL, sql } from "drizzle-orm";
 import { type User, users } from "../db/schema";
 import { ApiError, badRequest, notFound } from "../lib/errors";
 import { chunks } from "../lib/chunks";
@@ -11,11 +11,17 @@ import { isObjectId, isUuid, objectId, uuid } from "../lib/ids";
 import { hashPassword, verifyPassword } from "../lib/password";
 import { normalizePhone } from "../lib/phone";
 
+/** The condition "this `users` row is the one `ref` names" (`_id` or `userId`); matches nothing for any other string. */
+export function userRefCondition(ref: string): SQL {
+  if (isObjectId(ref)) return eq(users.id, ref);
+  if (isUuid(ref)) return eq(users.userId, ref.toLowerCase());
+  return sql`0`;
+}
+
 /** Finds a user by `_id` or `userId`. */
 export async function findUserByRef(db: Db, ref: string): Promise<User | undefined> {
-  if (isObjectId(ref)) return db.select().from(users).where(eq(users.id, ref)).get();
-  if (isUuid(ref)) return db.select().from(users).where(eq(users.userId, ref.toLowerCase())).get();
-  return undefined;
+  if (!isObjectId(ref) && !isUuid(ref)) return undefined;
+  return db.select().from(users).where(userRefCondition(ref)).get();
 }
 
 export async function requireUserByRef(db: Db, ref: string, what = "User"): Promise<User> {

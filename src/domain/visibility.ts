@@ -14,6 +14,7 @@
  */
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { contacts, conversationMetadata, friendships, type User, users } from "../db/schema";
+import { forbidden, notFound } from "../lib/errors";
 import type { Db } from "../lib/http";
 
 export type StatusVisibility = "everyone" | "contacts" | "nobody";
@@ -34,15 +35,15 @@ export function canSeeStatusSql(viewerId: string): SQL<number> {
     ELSE 0 END)`;
 }
 
-/** May `viewerId` see `owner`'s current status? */
-export async function canSeeStatus(db: Db, viewerId: string, owner: Pick<User, "id">): Promise<boolean> {
-  if (owner.id === viewerId) return true;
-  const row = await db
-    .select({ visible: canSeeStatusSql(viewerId) })
-    .from(users)
-    .where(eq(users.id, owner.id))
-    .get();
-  return Number(row?.visible) === 1;
+/**
+ * The user matched by `where` (one query, visibility included): 404 when
+ * nobody matches, 403 `Access denied` when `viewerId` may not see their status.
+ */
+export async function requireVisibleStatusOwner(db: Db, viewerId: string, where: SQL): Promise<User> {
+  const row = await db.select({ user: users, visible: canSeeStatusSql(viewerId) }).from(users).where(where).get();
+  if (!row) throw notFound("User not found");
+  if (Number(row.visible) !== 1) throw forbidden("Access denied");
+  return row.user;
 }
 
 /** Of `viewerIds`, those who may see `owner`'s status (same rule, evaluated from the owner's side). */

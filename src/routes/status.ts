@@ -6,9 +6,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { setStatus, createHistoryEntry, deleteHistoryEntry, MAX_CUSTOM_STATUS, MAX_DURATION_MINUTES } from "../domain/status";
 import { applyTemplate, createTemplate, deleteTemplate, updateTemplate } from "../domain/templates";
-import { requireUserByRef } from "../domain/users";
-import { canSeeStatus } from "../domain/visibility";
-import { ApiError } from "../lib/errors";
+import { userRefCondition } from "../domain/users";
+import { requireVisibleStatusOwner } from "../domain/visibility";
 import { bearer, createRouter, described, jsonBody } from "../lib/http";
 import { IdParam, IsoDate, StatusValue, UserRefParam } from "../lib/schemas";
 import { historyView, statusView, templateView } from "../views/status";
@@ -98,8 +97,7 @@ statusManagementRouter.openapi(
     },
   }),
   async (c) => {
-    const user = await requireUserByRef(c.var.db, c.req.valid("param").userId);
-    if (!(await canSeeStatus(c.var.db, c.var.auth.id, user))) throw new ApiError(403, "Access denied");
+    const user = await requireVisibleStatusOwner(c.var.db, c.var.auth.id, userRefCondition(c.req.valid("param").userId));
     return c.json({ success: true, data: statusView(user) });
   },
 );

@@ -247,6 +247,22 @@ describe("D1 round trips per request", () => {
     expect(history).toMatchObject({ status: 200, roundTrips: 2 });
   });
 
+  it("another user's status, by id or by phone, is one query after auth", async () => {
+    const [u, other] = [await makeUser(), await makeUser()];
+    const call = countingApp();
+    const byId = await call("GET", `/api/status-management/${other.userId}`, u.token);
+    expect(byId).toMatchObject({ status: 200, roundTrips: 2 });
+    expect(byId.body.data).toMatchObject({ _id: other._id, status: "available" });
+    const byPhone = await call("GET", `/api/contacts/phone/${encodeURIComponent(other.phoneNumber)}/status`, u.token);
+    expect(byPhone).toMatchObject({ status: 200, roundTrips: 2 });
+    expect(byPhone.body.data).toMatchObject({ _id: other._id, status: "available" });
+
+    await db().insert(conversationMetadata).values({ id: objectId(), userId: other._id, otherUserId: u._id, isBlocked: true });
+    expect((await call("GET", `/api/status-management/${other._id}`, u.token)).status).toBe(403);
+    expect((await call("GET", `/api/contacts/phone/${encodeURIComponent(other.phoneNumber)}/status`, u.token)).status).toBe(403);
+    expect((await call("GET", `/api/status-management/${uuid()}`, u.token)).status).toBe(404);
+  });
+
   it("owner-only routes still answer 403 for another user and 404 for nobody", async () => {
     const [u, other] = [await makeUser(), await makeUser()];
     const call = countingApp();
