@@ -123,20 +123,17 @@ export async function contactStatus(db: Db, ownerId: string, ref: string): Promi
   return row.user;
 }
 
-/** Users (with visibility for the viewer) among the given ids / phone numbers, chunked under D1's limits. */
+/** Users (with visibility for the viewer) among the given ids / phone numbers: one D1 batch of chunks under its parameter limit. */
 async function usersWithVisibility(db: Db, viewerId: string, by: "id" | "phone", keys: string[], excludeSelf: boolean) {
-  const out: { user: User; visible: boolean }[] = [];
-  for (const part of chunks(keys)) {
-    const rows = await db
+  const queries = chunks(keys).map((part) =>
+    db
       .select({ user: users, visible: canSeeStatusSql(viewerId) })
       .from(users)
-      .where(
-        and(inArray(by === "id" ? users.id : users.phoneNumber, part), excludeSelf ? ne(users.id, viewerId) : undefined),
-      )
-      .all();
-    for (const r of rows) out.push({ user: r.user, visible: Number(r.visible) === 1 });
-  }
-  return out;
+      .where(and(inArray(by === "id" ? users.id : users.phoneNumber, part), excludeSelf ? ne(users.id, viewerId) : undefined)),
+  );
+  if (!queries.length) return [];
+  const results = await db.batch(queries as [(typeof queries)[number], ...(typeof queries)[number][]]);
+  return results.flat().map((r) => ({ user: r.user, visible: Number(r.visible) === 1 }));
 }
 
 /** `GET /api/contacts/phone/:phoneNumber/status`: any user by phone; 404 unknown, 403 hidden. */

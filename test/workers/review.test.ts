@@ -263,6 +263,21 @@ describe("D1 round trips per request", () => {
     expect((await call("GET", `/api/status-management/${uuid()}`, u.token)).status).toBe(404);
   });
 
+  it("POST /api/contacts/filter with 500 numbers is one batch after auth, and finds the registered ones in list order", async () => {
+    const me = await makeUser();
+    const [a, b] = [await makeUser(), await makeUser()];
+    const numbers = Array.from({ length: 498 }, (_, i) => `+1 (303) 555-${String(i).padStart(4, "0")}`);
+    numbers.splice(100, 0, b.phoneNumber);
+    numbers.splice(400, 0, a.phoneNumber);
+    const call = countingApp();
+    const r = await call("POST", "/api/contacts/filter", me.token, { phoneNumbers: numbers });
+    expect(r).toMatchObject({ status: 200, roundTrips: 2 });
+    expect(r.body.users.map((u: any) => u._id)).toEqual([b._id, a._id]);
+    const list = await call("POST", "/api/contacts/status-list", me.token, { contactIds: [a.userId, b._id, ...Array.from({ length: 200 }, () => objectId())] });
+    expect(list.status).toBe(200);
+    expect(list.body.data.map((u: any) => u._id)).toEqual([a._id, b._id]);
+  });
+
   it("owner-only routes still answer 403 for another user and 404 for nobody", async () => {
     const [u, other] = [await makeUser(), await makeUser()];
     const call = countingApp();
