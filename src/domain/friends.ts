@@ -10,7 +10,6 @@ import { uniqueViolation } from "../lib/db-errors";
 import { badRequest, conflict, forbidden, notFound } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
-import { hasBlocked } from "./relations";
 import { findUserByEmail, findUserByPhone, findUserByRef, phoneOrThrow } from "./users";
 
 export type FriendRequest = typeof friendRequests.$inferSelect;
@@ -55,15 +54,6 @@ async function resolveTarget(db: Db, target: RequestTarget, phoneRegion: string)
   return user;
 }
 
-export async function areFriends(db: Db, a: string, b: string): Promise<boolean> {
-  const row = await db
-    .select({ one: sql<number>`1` })
-    .from(friendships)
-    .where(and(eq(friendships.userId, a), eq(friendships.friendId, b)))
-    .get();
-  return row !== undefined;
-}
-
 export interface RequestWithUsers {
   request: FriendRequest;
   from: User;
@@ -82,32 +72,42 @@ async function withUsers(db: Db, request: FriendRequest): Promise<RequestWithUse
 
 /**
  * Sends a request, or accepts the target's pending request to the caller.
- * `accepted` tells which happened.
+ * `accepted` tells which happened. The checks (blocked, already friends,
+ * their pending request) are one D1 batch.
  */
 export async function sendFriendRequest(
   db: Db,
-  fromId: string,
+  from: User,
   target: RequestTarget,
   phoneRegion: string,
 ): Promise<RequestWithUsers & { accepted: boolean }> {
   const to = await resolveTarget(db, target, phoneRegion);
-  if (to.id === fromId) throw badRequest("userId: you cannot send a friend request to yourself");
-  if (await hasBlocked(db, to.id, fromId)) throw forbidden("Access denied");
-  if (await areFriends(db, fromId, to.id)) throw conflict("Already friends");
-  const theirs = await db
-    .select()
-    .from(friendRequests)
-    .where(and(eq(friendRequests.fromId, to.id), eq(friendRequests.toId, fromId), eq(friendRequests.status, "pending")))
-    .get();
-  if (theirs) return { ...(await respond(db, theirs.id, fromId, "accepted")), accepted: true };
+  if (to.id === from.id) throw badRequest("userId: you cannot send a friend request to yourself");
+  const [blocked, friends, theirs] = await db.batch([
+    db
+      .select({ one: sql<number>`1` })
+      .from(conversationMetadata)
+      .where(and(eq(conversationMetadata.userId, to.id), eq(conversationMetadata.otherUserId, from.id), eq(conversationMetadata.isBlocked, true))),
+    db
+      .select({ one: sql<number>`1` })
+      .from(friendships)
+      .where(and(eq(friendships.userId, from.id), eq(friendships.friendId, to.id))),
+    db
+      .select({ id: friendRequests.id })
+      .from(friendRequests)
+      .where(and(eq(friendRequests.fromId, to.id), eq(friendRequests.toId, from.id), eq(friendRequests.status, "pending"))),
+  ] as const);
+  if (blocked.length) throw forbidden("Access denied");
+  if (friends.length) throw conflict("Already friends");
+  if (theirs.length) return { ...(await respond(db, theirs[0].id, from.id, "accepted")), accepted: true };
   const now = new Date();
   try {
     const request = await db
       .insert(friendRequests)
-      .values({ id: objectId(now.getTime()), fromId, toId: to.id, status: "pending", createdAt: now, updatedAt: now })
+      .values({ id: objectId(now.getTime()), fromId: from.id, toId: to.id, status: "pending", createdAt: now, updatedAt: now })
       .returning()
       .get();
-    return { ...(await withUsers(db, request)), accepted: false };
+    return { request, from, to, accepted: false };
   } catch (err) {
     if (uniqueViolation(err)) throw conflict("Friend request already sent");
     throw err;

@@ -62,7 +62,7 @@ friendsRouter.openapi(
     },
   }),
   async (c) => {
-    const result = await sendFriendRequest(c.var.db, c.var.auth.id, c.req.valid("json"), config(c.env).phoneRegion);
+    const result = await sendFriendRequest(c.var.db, c.var.user, c.req.valid("json"), config(c.env).phoneRegion);
     return result.accepted
       ? c.json(requestBody("Friend request accepted", result), 200)
       : c.json(requestBody("Friend request sent", result), 201);

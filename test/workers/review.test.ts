@@ -278,6 +278,23 @@ describe("D1 round trips per request", () => {
     expect(list.body.data.map((u: any) => u._id)).toEqual([a._id, b._id]);
   });
 
+  it("POST /api/friends/requests: auth, target, one batch of checks, insert", async () => {
+    const [a, b] = [await makeUser(), await makeUser()];
+    const call = countingApp();
+    const sent = await call("POST", "/api/friends/requests", a.token, { userId: b.userId });
+    expect(sent).toMatchObject({ status: 201, roundTrips: 4 });
+    expect(sent.body).toMatchObject({ status: "pending", from: { _id: a._id, name: a.name }, to: { _id: b._id, name: b.name } });
+    expect((await call("POST", "/api/friends/requests", a.token, { userId: b._id })).status).toBe(409);
+    const back = await call("POST", "/api/friends/requests", b.token, { userId: a._id });
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ status: "accepted", from: { _id: a._id }, to: { _id: b._id } });
+    const again = await call("POST", "/api/friends/requests", a.token, { userId: b._id });
+    expect(again).toMatchObject({ status: 409, body: { message: "Already friends" } });
+    const c = await makeUser();
+    await db().insert(conversationMetadata).values({ id: objectId(), userId: c._id, otherUserId: a._id, isBlocked: true });
+    expect(await call("POST", "/api/friends/requests", a.token, { userId: c._id })).toMatchObject({ status: 403, body: { message: "Access denied" } });
+  });
+
   it("owner-only routes still answer 403 for another user and 404 for nobody", async () => {
     const [u, other] = [await makeUser(), await makeUser()];
     const call = countingApp();
