@@ -22,12 +22,15 @@ interface ProductSocketData {
   dialect: Dialect;
 }
 
+/** Sends whose unexpected failure 002 names "Failed to send message". */
+const SEND_EVENTS = new Set(["send_message", "sendMessage"]);
+
 /** The error body a failed handler produces (also the ack reply). */
-export function socketErrorBody(err: unknown): ErrorBody {
+export function socketErrorBody(err: unknown, event?: string): ErrorBody {
   if (err instanceof ApiError) return errorBody(err.status, err.message);
   if (err instanceof ZodError) return errorBody(400, describeZodError(err));
-  console.error("socket handler failed", err);
-  return errorBody(500, "Internal server error");
+  console.error("socket handler failed", event, err);
+  return errorBody(500, event && SEND_EVENTS.has(event) ? "Failed to send message" : "Internal server error");
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -113,7 +116,7 @@ export function productApp(env: Env, db: Db): SocketApp {
         const result = await handler(ctx, ...args);
         if (ack) result === undefined ? ack() : ack(result);
       } catch (err) {
-        const body = socketErrorBody(err);
+        const body = socketErrorBody(err, event);
         ctx.emit("error", { message: body.message });
         ack?.(body);
       }
