@@ -21,7 +21,7 @@ import { and, count, desc, eq, gte, isNull, lte, or, type SQL, sql } from "drizz
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { type StatusHistoryEntry, statusHistory, type User, users } from "../db/schema";
 import type { Env } from "../env";
-import { ApiError } from "../lib/errors";
+import { ApiError, loggableError } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
 import { STATUS_VALUES } from "../lib/schemas";
@@ -165,7 +165,7 @@ export async function armStatusTimer(env: Env, userId: string): Promise<void> {
   try {
     await userHub(env, userId).armStatusTimer(userId);
   } catch (err) {
-    console.error("armStatusTimer failed", userId, err);
+    console.error("armStatusTimer failed", userId, loggableError(err));
   }
 }
 

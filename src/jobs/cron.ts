@@ -15,6 +15,7 @@ import { statusSchedules, users } from "../db/schema";
 import { applyDueScheduleEvents } from "../domain/schedule-runner";
 import { expireStatusIfDue } from "../domain/status";
 import type { Env } from "../env";
+import { loggableError } from "../lib/errors";
 
 /** Upper bound of users handled per run for each kind of work (the next minute continues). */
 const BATCH = 500;
@@ -54,7 +55,7 @@ export async function runCron(env: Env, scheduledTime: number): Promise<CronRepo
       try {
         report.scheduleEvents += await applyDueScheduleEvents(env, id, now);
       } catch (err) {
-        console.error("cron: schedule events failed", id, err);
+        console.error("cron: schedule events failed", id, loggableError(err));
       }
     }
   }
@@ -69,7 +70,7 @@ export async function runCron(env: Env, scheduledTime: number): Promise<CronRepo
     try {
       if (await expireStatusIfDue(env, db, id, now)) report.expired++;
     } catch (err) {
-      console.error("cron: status expiry failed", id, err);
+      console.error("cron: status expiry failed", id, loggableError(err));
     }
   }
 

@@ -1,7 +1,9 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { ZodError } from "zod";
+import { errorText } from "./db-errors";
 
 /**
  * Every error body is the union of the documents' shapes (CONTRACT.md):
@@ -76,6 +78,16 @@ export function describeZodError(err: ZodError): string {
     .join("; ");
 }
 
+/**
+ * What an unexpected error logs. A failed query's message carries its bound
+ * values (password hashes, message text, emails): log its SQL and the
+ * driver's error instead.
+ */
+export function loggableError(err: unknown): unknown {
+  if (err instanceof DrizzleQueryError) return `Failed query: ${err.query} <- ${errorText(err.cause)}`;
+  return err;
+}
+
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) {
     return c.json(errorBody(err.status, err.message), err.status, err.headers);
@@ -95,6 +107,6 @@ export function onError(err: Error, c: Context): Response {
     }
     return c.json(errorBody(status, message), status);
   }
-  console.error("unhandled error", err);
+  console.error("unhandled error", loggableError(err));
   return c.json(errorBody(500, "Internal server error"), 500);
 }

@@ -3,13 +3,15 @@
  * names the defect it guards against.
  */
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { DrizzleQueryError } from "drizzle-orm/errors";
+import { Hono } from "hono";
+import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
 import { createDb } from "../../src/db/client";
 import { conversationMetadata, friendships, users } from "../../src/db/schema";
 import { blockersAmong } from "../../src/domain/relations";
 import { createUser, findUsersByRefs, updateProfile } from "../../src/domain/users";
-import { ApiError } from "../../src/lib/errors";
+import { ApiError, onError } from "../../src/lib/errors";
 import { objectId, uuid } from "../../src/lib/ids";
 import { api, BASE, makeUser } from "./helpers";
 
@@ -304,6 +306,30 @@ describe("D1 round trips per request", () => {
       expect(theirs.body.message).toMatch(/^Not authorized to access this user's/);
       const nobody = await call("GET", `/api/users/${objectId()}/${path}`, u.token);
       expect(nobody.status).toBe(404);
+    }
+  });
+});
+
+describe("unexpected errors", () => {
+  it("a failed query is logged without its bound values, and answered as a plain 500", async () => {
+    const app = new Hono();
+    const hash = "scrypt$16384$8$1$c2FsdA==$c2VjcmV0LWhhc2g=";
+    app.get("/", () => {
+      throw new DrizzleQueryError('insert into "users" ("email", "password_hash") values (?, ?)', ["a@example.com", hash], new Error("D1_ERROR: disk I/O error"));
+    });
+    app.onError(onError);
+    const spy = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const res = await app.request("/");
+      expect(res.status).toBe(500);
+      expect(await res.json()).toMatchObject({ success: false, statusCode: 500, message: "Internal server error" });
+      const logged = spy.mock.calls.map((args) => args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" ")).join("\n");
+      expect(logged).toContain('insert into "users"');
+      expect(logged).toContain("disk I/O error");
+      expect(logged).not.toContain(hash);
+      expect(logged).not.toContain("a@example.com");
+    } finally {
+      spy.mockRestore();
     }
   });
 });
