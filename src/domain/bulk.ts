@@ -15,28 +15,15 @@ import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
-import { StatusValue } from "../lib/schemas";
+import { TemplateFields } from "../lib/schemas";
 import { newScheduleRow, type ScheduleCreateInput } from "./schedules";
 import { armStatusTimer, resolveStatusChange, type StatusName } from "./status";
 
 /** Largest accepted batch (items per request). */
 export const BULK_MAX = 100;
 
-const MAX_CUSTOM_STATUS = 200;
-const MAX_DURATION_MINUTES = 366 * 24 * 60;
-
 export const BulkTemplateItem = z
-  .object({
-    name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
-    status: StatusValue,
-    customStatus: z.string().max(MAX_CUSTOM_STATUS, `must be at most ${MAX_CUSTOM_STATUS} characters`).nullable().optional(),
-    duration: z
-      .number({ message: "must be a number of minutes" })
-      .positive("must be greater than 0")
-      .max(MAX_DURATION_MINUTES, `must be at most ${MAX_DURATION_MINUTES} minutes (one year)`)
-      .nullable()
-      .optional(),
-  })
+  .object(TemplateFields)
   .openapi("BulkTemplateItem", { example: { name: "Meeting", status: "busy", customStatus: "In a meeting", duration: 60 } });
 export type BulkTemplateInput = z.infer<typeof BulkTemplateItem>;
 

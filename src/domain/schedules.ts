@@ -17,7 +17,7 @@ import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
-import { IsoDate, StatusValue } from "../lib/schemas";
+import { IsoDate, MAX_CUSTOM_STATUS, StatusValue } from "../lib/schemas";
 import {
   occurrencesBetween,
   type Occurrence,
@@ -27,8 +27,6 @@ import {
 import { armStatusTimer } from "./status";
 
 const DAY = 86_400_000;
-/** Same limit as a status's customStatus (not imported: ./status imports this module through the runner). */
-const MAX_CUSTOM_STATUS = 200;
 /** Longest occurrence per repeat: a series may not overlap itself. */
 export const MAX_LENGTH_MS: Record<string, number> = {
   none: 366 * DAY,

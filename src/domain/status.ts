@@ -24,7 +24,7 @@ import type { Env } from "../env";
 import { ApiError, loggableError } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
-import { STATUS_VALUES } from "../lib/schemas";
+import { MAX_CUSTOM_STATUS, MAX_DURATION_MINUTES, STATUS_VALUES } from "../lib/schemas";
 import { emitToUsers, userHub } from "../realtime/emit";
 import { contactStatusUpdate } from "../views/status";
 import { watchersOf } from "./relations";
@@ -33,9 +33,7 @@ import { visibleWatchers } from "./visibility";
 
 export type StatusName = (typeof STATUS_VALUES)[number];
 
-/** Longest accepted `duration`: one year, in minutes. */
-export const MAX_DURATION_MINUTES = 366 * 24 * 60;
-export const MAX_CUSTOM_STATUS = 200;
+export { MAX_CUSTOM_STATUS, MAX_DURATION_MINUTES };
 
 export interface StatusChange {
   status: StatusName;

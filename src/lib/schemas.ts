@@ -12,6 +12,35 @@ const choiceError = (values: readonly string[]) => (iss: { input?: unknown }) =>
   iss.input === undefined ? "is required" : `must be one of ${values.join(", ")}`;
 export const StatusValue = z.enum(STATUS_VALUES, { error: choiceError(STATUS_VALUES) });
 
+/** Longest accepted status duration (and history entry, template duration): one year, in minutes. */
+export const MAX_DURATION_MINUTES = 366 * 24 * 60;
+export const MAX_CUSTOM_STATUS = 200;
+
+/** A status's free text (status changes, templates, history entries). */
+export const CustomStatusText = z
+  .string()
+  .max(MAX_CUSTOM_STATUS, `must be at most ${MAX_CUSTOM_STATUS} characters`)
+  .nullable()
+  .optional()
+  .openapi({ example: "In a meeting" });
+
+/** Minutes; fractions allowed (0.05 = 3 s). */
+export const DurationMinutes = z
+  .number({ message: "must be a number of minutes" })
+  .positive("must be greater than 0")
+  .max(MAX_DURATION_MINUTES, `must be at most ${MAX_DURATION_MINUTES} minutes (one year)`)
+  .nullable()
+  .optional()
+  .openapi({ example: 60, description: "Minutes (fractions allowed); the status reverts to `available` afterwards." });
+
+/** A status template's writable fields (POST /api/status/templates, bulk items). */
+export const TemplateFields = {
+  name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+  status: StatusValue,
+  customStatus: CustomStatusText,
+  duration: DurationMinutes,
+};
+
 export const MESSAGE_TYPES = [
   "text", "image", "video", "file", "visitor", "checkin", "checkout", "task", "note", "splitMoney",
 ] as const;

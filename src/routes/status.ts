@@ -4,35 +4,19 @@
  * - `statusRouter` at /api/status: history entries and templates (owner only).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { setStatus, createHistoryEntry, deleteHistoryEntry, MAX_CUSTOM_STATUS, MAX_DURATION_MINUTES } from "../domain/status";
+import { setStatus, createHistoryEntry, deleteHistoryEntry } from "../domain/status";
 import { applyTemplate, createTemplate, deleteTemplate, updateTemplate } from "../domain/templates";
 import { userRefCondition } from "../domain/users";
 import { requireVisibleStatusOwner } from "../domain/visibility";
 import { bearer, createRouter, described, jsonBody } from "../lib/http";
-import { IdParam, IsoDate, StatusValue, UserRefParam } from "../lib/schemas";
+import { CustomStatusText, DurationMinutes, IdParam, IsoDate, StatusValue, TemplateFields, UserRefParam } from "../lib/schemas";
 import { historyView, statusView, templateView } from "../views/status";
-
-const CustomStatus = z
-  .string()
-  .max(MAX_CUSTOM_STATUS, `must be at most ${MAX_CUSTOM_STATUS} characters`)
-  .nullable()
-  .optional()
-  .openapi({ example: "In a meeting" });
-
-/** Minutes; fractions allowed (0.05 = 3 s). */
-export const Duration = z
-  .number({ message: "must be a number of minutes" })
-  .positive("must be greater than 0")
-  .max(MAX_DURATION_MINUTES, `must be at most ${MAX_DURATION_MINUTES} minutes (one year)`)
-  .nullable()
-  .optional()
-  .openapi({ example: 60, description: "Minutes (fractions allowed); the status reverts to `available` afterwards." });
 
 const StatusBody = z
   .object({
     status: StatusValue,
-    customStatus: CustomStatus,
-    duration: Duration,
+    customStatus: CustomStatusText,
+    duration: DurationMinutes,
     statusUntil: IsoDate.nullable().optional().openapi({ description: "Absolute expiry instead of `duration`." }),
   })
   .openapi("StatusUpdate");
@@ -109,7 +93,7 @@ export const statusRouter = createRouter();
 const HistoryBody = z
   .object({
     status: StatusValue,
-    customStatus: CustomStatus,
+    customStatus: CustomStatusText,
     startTime: IsoDate,
     endTime: IsoDate,
   })
@@ -156,19 +140,13 @@ statusRouter.openapi(
   },
 );
 
-const TemplateFields = {
-  name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
-  status: StatusValue,
-  customStatus: CustomStatus,
-  duration: Duration,
-};
 const TemplateBody = z.object(TemplateFields).openapi("StatusTemplateCreate");
 const TemplatePatch = z
   .object({
     name: TemplateFields.name.optional(),
     status: StatusValue.optional(),
-    customStatus: CustomStatus,
-    duration: Duration,
+    customStatus: CustomStatusText,
+    duration: DurationMinutes,
   })
   .refine((b) => Object.values(b).some((v) => v !== undefined), { message: "give at least one of name, status, customStatus, duration" })
   .openapi("StatusTemplateUpdate");
