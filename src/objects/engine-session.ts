@@ -61,14 +61,29 @@ interface WsAttachment {
   role: "main" | "probe";
   /** heartbeat of a WebSocket session (kept with the socket so hibernation needs no storage write) */
   hb?: Heartbeat;
+  /** main: the client has sent at least one message on it */
+  heard?: boolean;
   /** probe: `3probe` was sent */
   probed?: boolean;
   /** probe: give up on the upgrade at this time */
   deadline?: number;
 }
 
+/** How long after a client's close a GET sent with it still gets its noop (see EngineSession.lateGet). */
+const LATE_GET_MS = 1_000;
+
 /** How long a client may take between opening the probe WebSocket and sending `5`. */
 export const UPGRADE_TIMEOUT_MS = 10_000;
+
+/**
+ * A polling GET that arrives while a probe WebSocket is open waits at most
+ * this long for the upgrade to finish. The probe's frames and the GET reach
+ * the object by different connections, so a GET sent after `2probe` and `5`
+ * can arrive before them; once they are handled it gets the 400 of an
+ * upgraded session. (A conforming client has no GET to send at that point:
+ * it pauses polling before it sends `5`.)
+ */
+export const UPGRADE_SETTLE_MS = 100;
 
 const QUERY_NOISE = new Set(["EIO", "transport", "sid", "t", "b64", "j"]);
 
@@ -85,6 +100,24 @@ export class EngineSession extends DurableObject<Env> {
   private closing = false;
   private alarmAt: number | null = null;
   private sioServer: SocketServer | null = null;
+  /** GETs waiting for an upgrade in progress to finish (see UPGRADE_SETTLE_MS) */
+  private upgradeWaiters: (() => void)[] = [];
+  /**
+   * The client closed its polling session with no GET pending: a GET it
+   * sent alongside the close (which may reach the object after it) gets the
+   * noop it would have got had it arrived first. One GET, shortly after.
+   */
+  private lateGet: { sid: string; until: number } | null = null;
+  /**
+   * The session closed a WebSocket that never delivered a message (e.g. a
+   * client that opened it and stayed silent until a timeout). workerd does
+   * not release such a hibernatable WebSocket when the client answers the
+   * close frame: it keeps the TCP connection until the idle object is torn
+   * down (~10 s later), so the client would not see the connection end. Once
+   * the client's close arrives, the finished object resets itself, which
+   * releases it at once.
+   */
+  private resetOnCloseReply = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -101,6 +134,11 @@ export class EngineSession extends DurableObject<Env> {
     if (handshakeSid) return this.handshake(request, url, handshakeSid, kind, transport);
 
     const meta = this.meta;
+    if (!meta && this.lateGet && request.method === "GET" && transport === "polling") {
+      const late = this.lateGet;
+      this.lateGet = null;
+      if (late.sid === url.searchParams.get("sid") && Date.now() <= late.until) return this.text(request, encodePayloadText([{ type: "noop" }]));
+    }
     if (!meta || this.closing || meta.kind !== kind) return engineError(request, ENGINE_ERRORS.sessionUnknown);
     const hb = this.heartbeat();
     if (hb.phase === "pong" && Date.now() > hb.at) {
@@ -109,6 +147,10 @@ export class EngineSession extends DurableObject<Env> {
       return engineError(request, ENGINE_ERRORS.sessionUnknown);
     }
     if (transport === "websocket") return this.openProbe(request);
+    if (request.method === "GET" && meta.transport === "polling" && this.socketsBy("probe").length) {
+      await this.upgradeSettled(UPGRADE_SETTLE_MS);
+      if (!this.meta || this.closing) return engineError(request, ENGINE_ERRORS.sessionUnknown);
+    }
     if (meta.transport !== "polling") return engineError(request, ENGINE_ERRORS.badRequest);
     return request.method === "GET" ? this.pollGet(request) : this.pollPost(request);
   }
@@ -237,7 +279,9 @@ export class EngineSession extends DurableObject<Env> {
 
   private openProbe(request: Request): Response {
     const meta = this.meta!;
-    if (meta.transport !== "polling" || this.socketsBy("probe").length) return engineError(request, ENGINE_ERRORS.badRequest);
+    // Already upgraded (or an upgrade under way): like the reference server,
+    // accept this WebSocket and close it at once; the session carries on.
+    if (meta.transport !== "polling" || this.socketsBy("probe").length) return refusedWebSocket("transport already upgraded");
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
@@ -253,6 +297,7 @@ export class EngineSession extends DurableObject<Env> {
       safeClose(ws, 1000, "session closed");
       return;
     }
+    if (att.role === "main" && !att.heard) ws.serializeAttachment({ ...att, heard: true } satisfies WsAttachment);
     if (frameSize(message) > meta.maxPayload) {
       if (att.role === "probe") return this.abortProbe(ws, 1009, "message too big");
       await this.closeSession("transport error: message too big", { code: 1009 });
@@ -271,6 +316,7 @@ export class EngineSession extends DurableObject<Env> {
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     safeClose(ws, code, reason);
     await this.onSocketGone(ws, "transport close");
+    if (this.resetOnCloseReply && !this.meta) this.ctx.abort("engine session closed");
   }
 
   async webSocketError(ws: WebSocket): Promise<void> {
@@ -282,6 +328,7 @@ export class EngineSession extends DurableObject<Env> {
     const att = ws.deserializeAttachment() as WsAttachment | null;
     if (att?.role === "probe") {
       // Upgrade abandoned: polling carries on.
+      this.notifyUpgradeSettled();
       this.scheduleFlush();
       return;
     }
@@ -298,7 +345,7 @@ export class EngineSession extends DurableObject<Env> {
     }
     if (packet.type === "upgrade" && att.probed) {
       const meta = this.meta!;
-      ws.serializeAttachment({ role: "main", hb: this.heartbeat() } satisfies WsAttachment);
+      ws.serializeAttachment({ role: "main", hb: this.heartbeat(), heard: true } satisfies WsAttachment);
       meta.transport = "websocket";
       this.ctx.storage.kv.put("meta", meta);
       this.ctx.storage.kv.delete("hb");
@@ -307,6 +354,7 @@ export class EngineSession extends DurableObject<Env> {
       this.buffer = [];
       for (const p of queued) ws.send(encodeFrame(p));
       this.scheduleAlarm();
+      this.notifyUpgradeSettled();
       return;
     }
     this.abortProbe(ws, 1002, "invalid upgrade");
@@ -314,7 +362,26 @@ export class EngineSession extends DurableObject<Env> {
 
   private abortProbe(ws: WebSocket, code: number, reason: string) {
     safeClose(ws, code, reason);
+    this.notifyUpgradeSettled();
     this.scheduleFlush();
+  }
+
+  /** Resolves when the upgrade in progress finishes or is abandoned, or after `ms`. */
+  private upgradeSettled(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.upgradeWaiters.push(done);
+    });
+  }
+
+  private notifyUpgradeSettled() {
+    const waiters = this.upgradeWaiters;
+    this.upgradeWaiters = [];
+    for (const w of waiters) w();
   }
 
   private socketsBy(role: WsAttachment["role"]): WebSocket[] {
@@ -534,8 +601,12 @@ export class EngineSession extends DurableObject<Env> {
   private async closeSession(reason: string, opts: { clientInitiated?: boolean; dead?: boolean; code?: number } = {}): Promise<void> {
     const meta = this.meta;
     if (!meta || this.closing) return;
+    const main = meta.transport === "websocket" ? this.mainSocket() : undefined;
+    if (main && !(main.deserializeAttachment() as WsAttachment | null)?.heard) this.resetOnCloseReply = true;
     const sio = meta.kind === "socket" ? this.sio() : null;
     this.closing = true;
+    this.notifyUpgradeSettled();
+    if (opts.clientInitiated && meta.transport === "polling" && !this.pendingGet) this.lateGet = { sid: meta.sid, until: Date.now() + LATE_GET_MS };
     if (this.pendingGet && opts.dead) {
       const pending = this.pendingGet;
       this.pendingGet = null;
@@ -559,6 +630,19 @@ export class EngineSession extends DurableObject<Env> {
 /** A refused request's body is not read: release it. */
 function discardBody(request: Request) {
   request.body?.cancel().catch(() => {});
+}
+
+/**
+ * A WebSocket answered and closed straight away (standard API, not
+ * hibernatable: the runtime ends the connection once the close handshake
+ * is done).
+ */
+function refusedWebSocket(reason: string): Response {
+  const pair = new WebSocketPair();
+  const server = pair[1];
+  server.accept();
+  server.close(1000, reason);
+  return new Response(null, { status: 101, webSocket: pair[0] });
 }
 
 function safeClose(ws: WebSocket, code: number, reason: string) {

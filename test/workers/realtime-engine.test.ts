@@ -213,8 +213,9 @@ describe("upgrade from polling to WebSocket", () => {
     expect(await probe.nextText()).toBe('4331["over ws"]');
     expect((await poll(sid)).status).toBe(400);
     expect((await push(sid, "4x")).status).toBe(400);
-    const again = await eio(`EIO=4&transport=websocket&sid=${sid}`, { headers: { upgrade: "websocket" } });
-    expect(again.status).toBe(400);
+    // a second WebSocket is accepted, then closed at once (like the reference server)
+    const again = await WsClient.open(`EIO=4&transport=websocket&sid=${sid}`);
+    expect((await again.waitClosed()).code).toBe(1000);
     expect((await engineStub(sid).inspect()).transport).toBe("websocket");
     probe.close();
   });
