@@ -140,10 +140,30 @@ class Series {
     return { start, end, index: k };
   }
 
-  /** A candidate index whose start is certainly <= `t` (or 0). */
+  /**
+   * A candidate index whose start is certainly <= `t` (or 0), at most a few
+   * candidates before it: counted in local calendar days / months from the
+   * first date, so a series that began long ago costs no walk.
+   */
   floorIndex(t: number): number {
     if (this.repeat === "none" || t <= this.first) return 0;
-    return Math.max(0, Math.floor((t - this.first) / this.maxStep) - 1);
+    const from = this.firstLocal.toPlainDate();
+    const to = localDateTime(t, this.tz).toPlainDate();
+    let k: number;
+    switch (this.repeat) {
+      case "monthly": {
+        const d = from.until(to, { largestUnit: "months" });
+        k = d.months;
+        break;
+      }
+      case "weekly":
+        k = Math.floor(from.until(to, { largestUnit: "days" }).days / 7);
+        break;
+      default:
+        k = from.until(to, { largestUnit: "days" }).days;
+    }
+    // two candidates back: candidate k starts on `to`'s date or the one before at the latest
+    return Math.max(0, k - 2);
   }
 }
 
