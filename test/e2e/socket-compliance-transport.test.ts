@@ -20,10 +20,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RawSocket, request, within, wsUrl } from "./raw";
 import { startWrangler, type WranglerServer } from "./wrangler";
 
-// `fast`: the compliance heartbeat (pingInterval 300 ms, pingTimeout 200 ms,
-// connectTimeout 1000 ms) for the timeout cases; `steady`: the same server
-// with a long heartbeat, so the upgrade cases do not race the pings (a
-// client cannot answer a ping while its upgrade is half done).
+// `fast`: the compliance heartbeat (pingInterval 300 ms, pingTimeout 200 ms)
+// for the timeout cases; `steady`: the same server with a long heartbeat, so
+// the upgrade cases do not race the pings (a client cannot answer a ping
+// while its upgrade is half done), and a 1 s connect timeout.
 let fast: WranglerServer;
 let steady: WranglerServer;
 let base: string;
@@ -31,7 +31,7 @@ let base: string;
 beforeAll(async () => {
   [fast, steady] = await Promise.all([
     startWrangler({ env: "compliance" }),
-    startWrangler({ env: "compliance", vars: { PING_INTERVAL_MS: "20000", PING_TIMEOUT_MS: "20000", CONNECT_TIMEOUT_MS: "20000" } }),
+    startWrangler({ env: "compliance", vars: { PING_INTERVAL_MS: "20000", PING_TIMEOUT_MS: "20000", CONNECT_TIMEOUT_MS: "1000" } }),
   ]);
 }, 180_000);
 
@@ -74,17 +74,45 @@ describe("a WebSocket client that never sends anything", () => {
     });
   }
 
-  it("closes a silent Socket.IO connection that keeps answering pings but never sends CONNECT", async () => {
+});
+
+describe("a Socket.IO client that never sends CONNECT", () => {
+  beforeAll(() => {
+    base = steady.baseUrl;
+  });
+
+  it("is closed by the connect timeout, and sees its connection end", async () => {
+    const started = Date.now();
     const s = await openSocket("/socket.io/");
-    await s.next(); // open
-    const answering = (async () => {
-      while (!s.isClosed) {
-        const f = await s.next(3000).catch(() => null);
-        if (f === "2") s.send("3");
-      }
-    })();
-    await s.waitClosed(4000);
-    await answering;
+    await s.next(); // open; no ping comes within the test (pingInterval 20 s)
+    expect((await s.waitClosed(4000)).code).toBe(1000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("the connect timeout also ends a polling session that never sends CONNECT", async () => {
+    const sid = await pollingSid("/socket.io/");
+    const pending = request(base, `/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+    expect(await within(pending, 4000, "the pending GET")).toEqual({ status: 200, body: "1" });
+    expect((await request(base, `/socket.io/?EIO=4&transport=polling&sid=${sid}`)).status).toBe(400);
+  });
+});
+
+describe("compliance mode keeps Socket.IO's connect timeout", () => {
+  beforeAll(() => {
+    base = fast.baseUrl;
+  });
+
+  it("a polling session kept alive by ping/pong for longer than a second without CONNECT stays open", async () => {
+    const sid = await pollingSid("/socket.io/");
+    const poll = () => request(base, `/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+    for (let i = 0; i < 5; i++) {
+      expect(await poll(), `ping ${i + 1}`).toEqual({ status: 200, body: "2" });
+      expect(await request(base, `/socket.io/?EIO=4&transport=polling&sid=${sid}`, { method: "POST", body: "3" })).toEqual({ status: 200, body: "ok" });
+    }
+    // still open: CONNECT works
+    expect(await request(base, `/socket.io/?EIO=4&transport=polling&sid=${sid}`, { method: "POST", body: "40" })).toEqual({ status: 200, body: "ok" });
+    const answer = await poll();
+    expect(answer.body.startsWith("40{")).toBe(true);
   });
 });
 

@@ -14,7 +14,8 @@ let server: WranglerServer;
 let base: string;
 
 beforeAll(async () => {
-  server = await startWrangler({ env: "compliance" });
+  // a short connect timeout for the test that waits for it (compliance mode keeps Socket.IO's 45 s)
+  server = await startWrangler({ env: "compliance", vars: { CONNECT_TIMEOUT_MS: "1000" } });
   base = server.baseUrl;
 }, 120_000);
 
