@@ -2,7 +2,7 @@
  * Presence on the wire (002, 004, 001; CONTRACT.md: payloads that share a
  * name across documents carry the union of the documented fields).
  *
- * - `user_online`  (002 + 004): `{userId, _id, name, username, email}`
+ * - `user_online`  (002 + 004): `{userId, _id, name, username, email, lastSeen}` (lastSeen: when they came online)
  * - `user_offline` (002 + 004): `{userId, _id, email, lastSeen}` (+ name, username)
  * - `userStatus`   (001): `{userId, isOnline, lastSeen}`
  * - `connection`   (002): `{success: true, user: {_id, name, username}}`
@@ -16,7 +16,7 @@ import { iso } from "./common";
 type PresenceUser = Pick<User, "id" | "userId" | "name" | "username" | "email" | "role" | "lastSeen" | "isOnline">;
 
 export function userOnlinePayload(u: PresenceUser) {
-  return { userId: u.userId, _id: u.id, name: u.name, username: u.username, email: u.email, isOnline: true };
+  return { userId: u.userId, _id: u.id, name: u.name, username: u.username, email: u.email, isOnline: true, lastSeen: iso(u.lastSeen) };
 }
 
 export function userOfflinePayload(u: PresenceUser) {
