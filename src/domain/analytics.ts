@@ -18,6 +18,7 @@
 import { Temporal } from "temporal-polyfill";
 import { statusHistory } from "../db/schema";
 import type { Db } from "../lib/http";
+import { zoneOrUtc } from "./recurrence";
 import { checkWindow, historyWindow } from "./status";
 
 export type DayPart = "morning" | "afternoon" | "evening";
@@ -87,20 +88,11 @@ export function splitByDayPart(fromMs: number, toMs: number, tz: string, add: (p
   }
 }
 
-function validZone(tz: string): string {
-  try {
-    Temporal.Now.instant().toZonedDateTimeISO(tz);
-    return tz;
-  } catch {
-    return "UTC";
-  }
-}
-
 /** Pure computation over history entries (see the module comment). */
 export function computeAnalytics(entries: HistorySpan[], opts: AnalyticsOptions): Analytics {
   const from = opts.startDate?.getTime() ?? -Infinity;
   const to = opts.endDate?.getTime() ?? Infinity;
-  const tz = validZone(opts.timezone);
+  const tz = zoneOrUtc(opts.timezone);
   const msByStatus = new Map<string, number>();
   const countByStatus = new Map<string, number>();
   const byPart: Record<DayPart, Map<string, number>> = { morning: new Map(), afternoon: new Map(), evening: new Map() };

@@ -44,13 +44,21 @@ const MAX_STEPS = 20_000;
 
 const ms = (d: Date | number) => (typeof d === "number" ? d : d.getTime());
 
+/** Zone names already checked (a walk over occurrences asks for every candidate). */
+const checkedZones = new Map<string, boolean>();
+
 export function isValidTimeZone(tz: string): boolean {
-  try {
-    Temporal.Now.zonedDateTimeISO(tz);
-    return true;
-  } catch {
-    return false;
+  let ok = checkedZones.get(tz);
+  if (ok === undefined) {
+    try {
+      Temporal.Now.zonedDateTimeISO(tz);
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    if (checkedZones.size < 1000) checkedZones.set(tz, ok);
   }
+  return ok;
 }
 
 /** The zone to evaluate in: the user's, or UTC when it is unknown. */
