@@ -68,10 +68,11 @@ export const docConnect = (token: string | undefined, opts: ConnectOptions = {})
 /**
  * Connects with listeners for the connect-time events attached BEFORE the
  * handshake (as the documents' clients attach theirs), resolving with the
- * socket and the first argument of each listed event.
+ * socket and the first argument of each listed event. With `token`
+ * undefined, `opts.auth` / `opts.query` are sent as given.
  */
 export async function connectWith(
-  token: string,
+  token: string | undefined,
   events: string[],
   opts: ConnectOptions = {},
 ): Promise<{ socket: Socket; first: Record<string, any> }> {
