@@ -5,6 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { statusHistory, statusSchedules, statusTemplates } from "../db/schema";
+import { armStatusTimer } from "../domain/status";
 import { searchUsers, updateProfile } from "../domain/users";
 import { config } from "../lib/config";
 import { bearer, createRouter, described, jsonBody, validationHook } from "../lib/http";
@@ -104,6 +105,8 @@ usersRouter.openapi(
       // the first name given wins; null (a given value) clears the image
       profileImage: [body.profileImage, body.photoURL, body.profile_image].find((v) => v !== undefined),
     });
+    // schedules keep their local wall-clock time: a new zone moves the next start or end
+    if (updated.timezone !== c.var.user.timezone) await armStatusTimer(c.env, updated.id);
     const token = await issueToken(c.env, { sub: updated.id, uid: updated.userId, dlc: c.var.dialect });
     return c.json({ ...userSelf(updated), token });
   },
