@@ -141,6 +141,7 @@ CREATE TABLE `status_history` (
 );
 --> statement-breakpoint
 CREATE INDEX `history_user_start_idx` ON `status_history` (`user_id`,`start_time`);--> statement-breakpoint
+CREATE INDEX `history_open_idx` ON `status_history` (`user_id`) WHERE end_time IS NULL;--> statement-breakpoint
 CREATE TABLE `status_schedules` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,

@@ -221,7 +221,11 @@ export const statusHistory = sqliteTable(
     duration: integer("duration"),
     createdAt: ts("created_at").notNull().default(now),
   },
-  (t) => [index("history_user_start_idx").on(t.userId, t.startTime)],
+  (t) => [
+    index("history_user_start_idx").on(t.userId, t.startTime),
+    // the open entry (the current status): every status change closes it, without reading the user's whole history
+    index("history_open_idx").on(t.userId).where(sql`end_time IS NULL`),
+  ],
 );
 
 export const statusTemplates = sqliteTable(

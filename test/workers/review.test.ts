@@ -394,3 +394,39 @@ describe("changing the profile time zone", () => {
     expect(await alarm()).toBe(Date.parse(nextTokyo.startTime));
   });
 });
+
+describe("status changes do not read the user's whole history", () => {
+  it("closing the open entry uses an index on open entries (EXPLAIN QUERY PLAN)", async () => {
+    const plan = await env.DB.prepare(
+      "EXPLAIN QUERY PLAN UPDATE status_history SET end_time = ?2, duration = 0 WHERE user_id = ?1 AND end_time IS NULL",
+    )
+      .bind("6b04bdf985d19f0e27022644", Date.now())
+      .all<{ detail: string }>();
+    expect(plan.results.map((r) => r.detail).join(" | ")).toMatch(/USING INDEX history_open_idx/);
+  });
+
+  it("a status change with 300 past entries closes only the open one", async () => {
+    const u = await makeUser();
+    const d = db();
+    const { statusHistory } = await import("../../src/db/schema");
+    const base = Date.parse("2024-01-01T00:00:00Z");
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      id: objectId(),
+      userId: u._id,
+      status: "busy",
+      startTime: new Date(base + i * 3_600_000),
+      endTime: new Date(base + i * 3_600_000 + 1_800_000),
+      duration: 30,
+    }));
+    await d.batch(rows.map((r) => d.insert(statusHistory).values(r)) as [any, ...any[]]);
+    for (const status of ["meeting", "away"]) {
+      expect((await api("PUT", "/api/status-management", { token: u.token, body: { status } })).status).toBe(200);
+    }
+    const history = await api("GET", `/api/users/${u._id}/history?limit=2`, { token: u.token });
+    expect(history.body.data.map((h: any) => [h.status, h.endTime === null])).toEqual([
+      ["away", true],
+      ["meeting", false],
+    ]);
+    expect(history.body.pagination.total).toBe(302);
+  });
+});
