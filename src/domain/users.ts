@@ -207,19 +207,33 @@ export async function updateProfile(db: Db, user: User, changes: ProfileChanges)
   }
 }
 
-/** 004 search: name or email contains the term (case-insensitive), excluding the caller. */
-export async function searchUsers(db: Db, term: string, excludeId: string, limit = 20): Promise<User[]> {
+/**
+ * 004 search: name or email contains the term (case-insensitive), excluding
+ * the caller; `blockedViewer` marks users who blocked the caller (whose
+ * presence the caller may not see).
+ */
+export async function searchUsers(
+  db: Db,
+  term: string,
+  viewerId: string,
+  limit = 20,
+): Promise<{ user: User; blockedViewer: boolean }[]> {
   const pattern = `%${term.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-  return db
-    .select()
+  const rows = await db
+    .select({
+      user: users,
+      blockedViewer: sql<number>`EXISTS (SELECT 1 FROM conversation_metadata b
+        WHERE b.user_id = "users"."id" AND b.other_user_id = ${viewerId} AND b.is_blocked = 1)`,
+    })
     .from(users)
     .where(
       and(
-        ne(users.id, excludeId),
+        ne(users.id, viewerId),
         or(sql`${users.name} LIKE ${pattern} ESCAPE '\\'`, sql`${users.email} LIKE ${pattern} ESCAPE '\\'`),
       ),
     )
     .orderBy(users.name)
     .limit(limit)
     .all();
+  return rows.map((r) => ({ user: r.user, blockedViewer: Number(r.blockedViewer) === 1 }));
 }

@@ -13,7 +13,7 @@ import { normalizePhone } from "../lib/phone";
 import { Email, TimeZone, UserRefParam } from "../lib/schemas";
 import { issueToken } from "../lib/tokens";
 import { historyView, scheduleView, templateView } from "../views/status";
-import { userSelf } from "../views/user";
+import { userSearchResult, userSelf } from "../views/user";
 import { ApiError } from "../lib/errors";
 import { requireSelf } from "../middleware/auth";
 
@@ -49,19 +49,7 @@ usersRouter.openapi(
   async (c) => {
     const { query, limit } = c.req.valid("query");
     const found = await searchUsers(c.var.db, query, c.var.auth.id, limit);
-    return c.json(
-      found.map((u) => ({
-        _id: u.id,
-        userId: u.userId,
-        email: u.email,
-        name: u.name,
-        username: u.username,
-        profile_image: u.profileImage,
-        profileImage: u.profileImage,
-        is_online: u.isOnline,
-        isOnline: u.isOnline,
-      })),
-    );
+    return c.json(found.map((f) => userSearchResult(f.user, { hidePresence: f.blockedViewer })));
   },
   validationHook(422),
 );

@@ -49,6 +49,22 @@ export function userSelf(u: User) {
   };
 }
 
+/** 004 `GET /api/users/search` entry; presence hidden (offline) from someone the user has blocked. */
+export function userSearchResult(u: User, opts: { hidePresence: boolean }) {
+  const isOnline = opts.hidePresence ? false : u.isOnline;
+  return {
+    _id: u.id,
+    userId: u.userId,
+    email: u.email,
+    name: u.name,
+    username: u.username,
+    profile_image: u.profileImage,
+    profileImage: u.profileImage,
+    is_online: isOnline,
+    isOnline,
+  };
+}
+
 /** A short member reference (003 `members`, `senderId`). */
 export function userRef(u: Pick<User, "id" | "userId" | "name" | "email" | "profileImage" | "username">) {
   return {

@@ -6,6 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { Hono } from "hono";
+import { inArray } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
 import { createDb } from "../../src/db/client";
@@ -428,5 +429,21 @@ describe("status changes do not read the user's whole history", () => {
       ["meeting", false],
     ]);
     expect(history.body.pagination.total).toBe(302);
+  });
+});
+
+describe("GET /api/users/search", () => {
+  it("does not show a user's presence to someone they blocked", async () => {
+    const tag = crypto.randomUUID().slice(0, 8);
+    const [blocker, other, blocked] = [await makeUser({ name: `Zed ${tag}` }), await makeUser({ name: `Zed ${tag} two` }), await makeUser()];
+    await db().update(users).set({ isOnline: true }).where(inArray(users.id, [blocker._id, other._id]));
+    await db().insert(conversationMetadata).values({ id: objectId(), userId: blocker._id, otherUserId: blocked._id, isBlocked: true });
+    const r = await api("GET", `/api/users/search?query=${encodeURIComponent(`Zed ${tag}`)}`, { token: blocked.token });
+    expect(r.status).toBe(200);
+    const byId = new Map(r.body.map((u: any) => [u._id, u]));
+    expect(byId.get(blocker._id)).toMatchObject({ is_online: false, isOnline: false, name: `Zed ${tag}` });
+    expect(byId.get(other._id)).toMatchObject({ is_online: true, isOnline: true });
+    const seenByOther = await api("GET", `/api/users/search?query=${encodeURIComponent(`Zed ${tag}`)}`, { token: other.token });
+    expect(seenByOther.body.find((u: any) => u._id === blocker._id)).toMatchObject({ is_online: true });
   });
 });
