@@ -6,7 +6,7 @@
  * device once, through each member's UserHub, in the dialect each connection
  * speaks:
  *
- * - recipients, standard dialect (001/002): `receiveMessage` (001 view),
+ * - recipients, standard dialect (001/002/003): `receiveMessage` (001 view + 003's fields),
  *   `receive_message` (002 view), `message_notification`;
  * - recipients, chat-socket dialect (004): `new_message` (004 view) and
  *   `message_notification` (the union of the 002 and 004 fields);
@@ -20,8 +20,9 @@
  * replayed on recovery), and `read` when the recipient (1-on-1) or every
  * other member (group) has read it. The sender's devices are told with
  * `message_status`; a single-message read also sends 002's `message_read` to
- * the sender, and conversation reads send 004's `marked_as_read` to the
- * connections that joined the conversation's room.
+ * the sender (every connection: the event is not dialect-named), and
+ * conversation reads send 004's `marked_as_read` to the connections that
+ * joined the conversation's room (004 `join_conversation` or 003 `joinGroup`).
  */
 import { and, desc, eq, gt, inArray, isNull, lte, ne } from "drizzle-orm";
 import { type Conversation, conversationMembers, messages } from "../db/schema";
@@ -30,7 +31,7 @@ import { findUserByRef } from "../domain/users";
 import type { Env } from "../env";
 import type { Db } from "../lib/http";
 import { markedAsRead004, messageRead002, messageStatusPayload } from "../views/events";
-import { message001, message002, message004, messageNotification, type MessageRecord } from "../views/message";
+import { message002, message004, messageNotification, type MessageRecord, receiveMessagePayload } from "../views/message";
 import { emitToUser, emitToUsers } from "./emit";
 
 export interface DeliveryReport {
@@ -79,7 +80,7 @@ export async function deliverMessage(
       recipients,
       {
         standard: [
-          ["receiveMessage", message001(record)],
+          ["receiveMessage", receiveMessagePayload(record)],
           ["receive_message", v002],
           ["message_notification", notification],
         ],
@@ -201,15 +202,14 @@ export async function notifyRead(env: Env, db: Db, change: ReadChange): Promise<
       .get();
     if (m && m.senderId !== reader.id) {
       tasks.push(
-        emitToUser(env, m.senderId, { standard: [["message_read", messageRead002(change.messageId, conversationId, reader, now)]], "chat-socket": [] }).catch(
-          () => 0,
-        ),
+        // not a dialect-named event (CONTRACT.md): every connection of the sender gets it
+        emitToUser(env, m.senderId, [["message_read", messageRead002(change.messageId, conversationId, reader, now)]]).catch(() => 0),
       );
     }
   } else {
     tasks.push(
       conversationRoom(env, conversationId)
-        .emitToJoined(conversationId, { standard: [], "chat-socket": [["marked_as_read", markedAsRead004(conversationId, reader)]] }, change.exceptPid ?? null)
+        .emitToJoined(conversationId, [["marked_as_read", markedAsRead004(conversationId, reader)]], change.exceptPid ?? null)
         .catch((err) => console.error("marked_as_read failed", err)),
     );
   }

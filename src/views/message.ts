@@ -87,6 +87,27 @@ export function message001(r: MessageRecord) {
   };
 }
 
+/**
+ * Socket `receiveMessage`: the event a `sendMessage` client listens to, and
+ * both 001 (`recipientId`) and 003 (`conversationId`) send with
+ * `sendMessage`. 001's Message Schema plus 003's message fields that do not
+ * clash with it (`message`, `messageType`, `fileUrl`, `timestamp`,
+ * `receiverId`); where they clash, 001 wins: `senderId` is the sender's id
+ * (003's sender object is `sender`) and `status` is the delivery state.
+ */
+export function receiveMessagePayload(r: MessageRecord) {
+  const m = r.message;
+  return {
+    ...message001(r),
+    receiverId: m.recipientId,
+    message: shownText(m),
+    messageType: m.type,
+    fileUrl: shownUrl(m),
+    timestamp: iso(m.createdAt),
+    sender: userRef(r.sender),
+  };
+}
+
 /** 002 message (socket `receive_message`, `message_sent`, `message_history`). */
 export function message002(r: MessageRecord) {
   const m = r.message;

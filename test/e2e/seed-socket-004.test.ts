@@ -296,6 +296,15 @@ describe("004 client <-> 002 client (each with its own login)", () => {
     await emitAck(s4, "typing_start", { conversation_id: sent.conversation_id });
     expect(await typing002).toMatchObject({ userId: four.userId, userName: "Client Four", isTyping: true });
 
+    // a 004 client may use 002's send_message {receiverId}: it gets message_sent, and message_read when it is read
+    const sentTo002 = next(s4, "message_sent");
+    const own = await emitAck(s4, "send_message", { receiverId: two._id, content: "002 style from 004" });
+    expect(own).toMatchObject({ success: true, message: { content: "002 style from 004", senderId: four._id, receiverId: two._id } });
+    expect(await sentTo002).toEqual(own);
+    const readBy002 = next(s4, "message_read");
+    await emitAck(s2, "mark_message_read", { messageId: own.message._id });
+    expect(await readBy002).toMatchObject({ messageId: own.message._id, readBy: { _id: two._id, name: "Client Two" }, readAt: expect.stringMatching(ISO) });
+
     // 004 marks the conversation read: the 002 sender's message_status says read
     const read = next(s2, "message_status", (s) => s.status === "read");
     await emitAck(s4, "mark_as_read", { conversation_id: sent.conversation_id });

@@ -100,10 +100,12 @@ describe("dialects", () => {
     expect(Array.isArray(first.online_users)).toBe(true);
   });
 
-  it("a 004 form-login token speaks chat-socket: new_message, online_users {users} only as the answer", async () => {
+  it("a 004 form-login token speaks chat-socket: connection, new_message, online_users {users} only as the answer", async () => {
     const me = await user004("Chat Dialect");
     const other = await user000("Chat Other");
-    const { socket } = await connectWith(me.token, []);
+    // 002's `connection` is named by no other document: every dialect gets it
+    const { socket, first } = await connectWith(me.token, ["connection"]);
+    expect(first.connection).toMatchObject({ success: true, user: { _id: me._id, name: "Chat Dialect" } });
     const std = record(socket, "receive_message");
     const std001 = record(socket, "receiveMessage");
     const pushed = record(socket, "online_users");

@@ -100,11 +100,11 @@ describe("CONNECT authentication", () => {
     const chatToken = await issueToken(env, { sub: u._id, uid: u.userId, dlc: "chat-socket" });
     const chat = await connectWs({ token: chatToken });
     chat.client.send('421["get_online_users"]');
-    // no 002 `connection` / array `online_users` for a chat-socket connection, only 004's answer
+    // 002 `connection` goes to every dialect (not dialect-named); no array `online_users` for a chat-socket connection, only 004's answer
     const frames: string[] = [];
     await chat.client.until((f) => (frames.push(String(f)), ackFrame(1)(f)));
     const events = frames.map(eventOf).filter((e) => e !== null);
-    expect(events.map((e) => e![0])).not.toContain("connection");
+    expect(events.filter((e) => e![0] === "connection")).toEqual([["connection", expect.objectContaining({ success: true }), expect.any(String)]]);
     // every event carries its recovery offset as last argument
     expect(events.filter((e) => e![0] === "online_users")).toEqual([["online_users", { users: [] }, expect.any(String)]]);
     expect(JSON.parse(frames.at(-1)!.slice(3))).toEqual([{ users: [] }]);

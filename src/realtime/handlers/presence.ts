@@ -1,9 +1,10 @@
 /**
  * Connection-level presence events.
  *
- * - On connect, a `standard`-dialect socket gets 002's `connection`
- *   `{success, user}` and `online_users` (the ONLINE users among those whose
- *   presence this user may see; never the whole user base).
+ * - On connect, every socket gets 002's `connection` `{success, user}` (an
+ *   event no other document names, so not dialect-dependent); a
+ *   `standard`-dialect socket also gets `online_users` (the ONLINE users
+ *   among those whose presence this user may see; never the whole user base).
  * - `get_online_users` (004) answers `online_users`: `{users:[emails]}` for
  *   `chat-socket` sockets, the 002 array for `standard` ones; the ack gets
  *   the same body.
@@ -40,11 +41,12 @@ async function onlineUsersFor(ctx: SocketContext) {
 }
 
 onConnect(async (ctx) => {
-  if (ctx.dialect !== "standard") return;
   const me = await findUserByRef(ctx.db, ctx.userId);
   if (!me) return;
+  // `connection` is not dialect-named (CONTRACT.md): every connection gets it
   ctx.emit("connection", connectionPayload(me));
-  ctx.emit("online_users", await onlineUsersFor(ctx));
+  // `online_users` is: pushed on connect in 002's shape; 004 gets it only as the answer to get_online_users
+  if (ctx.dialect === "standard") ctx.emit("online_users", await onlineUsersFor(ctx));
 });
 
 onEvent("get_online_users", async (ctx) => {
