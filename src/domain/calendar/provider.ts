@@ -12,7 +12,7 @@
 import ICAL from "ical.js";
 import { Temporal } from "temporal-polyfill";
 import { ApiError } from "../../lib/errors";
-import type { Repeat } from "../recurrence";
+import { isValidTimeZone, type Repeat } from "../recurrence";
 
 export const CALENDAR_TYPES = ["google", "outlook", "apple"] as const;
 export type CalendarType = (typeof CALENDAR_TYPES)[number];
@@ -156,13 +156,7 @@ export function wallTimeIn(local: string, tz: string): number {
 }
 
 export function isIanaZone(tz: string | null | undefined): tz is string {
-  if (!tz) return false;
-  try {
-    Temporal.Now.zonedDateTimeISO(tz);
-    return true;
-  } catch {
-    return false;
-  }
+  return !!tz && isValidTimeZone(tz);
 }
 
 const sameZone = (a: string, b: string) => {
