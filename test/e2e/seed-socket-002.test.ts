@@ -318,3 +318,31 @@ describe("002 presence: online_users and user_online/user_offline", () => {
     expect(strangerSeen.events.map(([u]) => u._id)).toEqual([ann._id]);
   });
 });
+
+describe("002 presence and blocking (CONTRACT.md: the blocked user cannot see the blocker's presence)", () => {
+  it("a friend the user blocked gets no user_online / user_offline / userStatus and does not list them online", async () => {
+    const ann = await user000("Ann Blocks");
+    const ben = await user000("Ben Blocked");
+    const cat = await user000("Cat Friend");
+    await befriend(ann, ben);
+    await befriend(ann, cat);
+    expect((await http("PUT", `/api/conversations/${ben._id}/metadata`, { token: ann.token, body: { isBlocked: true } })).status).toBe(200);
+
+    const { socket: sb } = await connectWith(ben.token, []);
+    const { socket: sc } = await connectWith(cat.token, [], { transports: ["polling"] });
+    const benHears = ["user_online", "user_offline", "userStatus"].map((e) => record(sb, e));
+    const catOnline = next(sc, "user_online", (u) => u._id === ann._id);
+    const { socket: sa, first } = await connectWith(ann.token, ["online_users"], { transports: ["websocket"] });
+    // Ann sees both friends online (blocking hides her from Ben, not Ben from her)
+    expect(first.online_users.map((u: any) => u._id).sort()).toEqual([ben._id, cat._id].sort());
+    await catOnline;
+    expect(await emitAck(sb, "get_online_users")).toEqual(
+      expect.not.arrayContaining([expect.objectContaining({ _id: ann._id })]),
+    );
+    const catOffline = next(sc, "user_offline", (u) => u._id === ann._id);
+    sa.close();
+    await catOffline;
+    // Cat heard both changes; by then Ben would have heard them too
+    for (const r of benHears) expect(r.events.filter(([u]) => u._id === ann._id)).toEqual([]);
+  });
+});

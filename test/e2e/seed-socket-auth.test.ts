@@ -45,6 +45,20 @@ describe.each<TransportMode>(["default", "websocket", "polling"])("CONNECT_ERROR
   });
 });
 
+describe("token formats", () => {
+  it("002's 'Bearer token' may carry its Bearer prefix; an Authorization header on the handshake works too", async () => {
+    const u = await user000("Bearer User");
+    const { socket: a } = await connectWith(`Bearer ${u.token}`, ["connection"]);
+    expect(a.connected).toBe(true);
+    const { socket: b } = await connectWith(`Bearer ${u.token}`, [], { placement: "query", transports: ["websocket"] });
+    expect(b.connected).toBe(true);
+    const { socket: c, first } = await connectWith(undefined, ["connection"], { transports: ["polling"], extraHeaders: { Authorization: `Bearer ${u.token}` } });
+    expect(c.connected).toBe(true);
+    expect(first.connection).toMatchObject({ user: { _id: u._id } });
+    expect(await connectError(`Bearer not-a-jwt`)).toBe("Authentication error: Invalid token");
+  });
+});
+
 describe("after a CONNECT_ERROR", () => {
   it("the same client connects once it has a valid token (the documented retry)", async () => {
     const u = await user004("Retry Later");
