@@ -76,12 +76,13 @@ const LATE_GET_MS = 1_000;
 export const UPGRADE_TIMEOUT_MS = 10_000;
 
 /**
- * A polling GET that arrives while a probe WebSocket is open waits at most
- * this long for the upgrade to finish. The probe's frames and the GET reach
- * the object by different connections, so a GET sent after `2probe` and `5`
- * can arrive before them; once they are handled it gets the 400 of an
- * upgraded session. (A conforming client has no GET to send at that point:
- * it pauses polling before it sends `5`.)
+ * A polling GET (or another WebSocket) that arrives while a probe WebSocket
+ * is open waits at most this long for the upgrade to finish. The probe's
+ * frames and the request reach the object by different connections, so a
+ * request sent after `2probe` and `5` can arrive before them; once they are
+ * handled it is answered as a request to an upgraded session (400 for a
+ * GET, accepted-then-closed for a WebSocket). (A conforming client has
+ * nothing to send at that point: it pauses polling before it sends `5`.)
  */
 export const UPGRADE_SETTLE_MS = 100;
 
@@ -146,11 +147,11 @@ export class EngineSession extends DurableObject<Env> {
       await this.closeSession("ping timeout", { dead: true });
       return engineError(request, ENGINE_ERRORS.sessionUnknown);
     }
-    if (transport === "websocket") return this.openProbe(request);
     if (request.method === "GET" && meta.transport === "polling" && this.socketsBy("probe").length) {
       await this.upgradeSettled(UPGRADE_SETTLE_MS);
       if (!this.meta || this.closing) return engineError(request, ENGINE_ERRORS.sessionUnknown);
     }
+    if (transport === "websocket") return this.openProbe(request);
     if (meta.transport !== "polling") return engineError(request, ENGINE_ERRORS.badRequest);
     return request.method === "GET" ? this.pollGet(request) : this.pollPost(request);
   }
