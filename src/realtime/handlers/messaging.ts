@@ -33,7 +33,8 @@ import { notifyRead } from "../deliver";
 import { onEvent, type SocketContext } from "../events";
 import { as004, background, parsePayload, payloadObject } from "./payload";
 
-const has = (p: Record<string, unknown>, key: string) => p[key] !== undefined;
+/** A dispatch key is given (null counts as absent: `{conversationId: null, recipientId}` is a 001 send). */
+const has = (p: Record<string, unknown>, key: string) => p[key] !== undefined && p[key] !== null;
 
 /** The connection that sent a message over the socket gets its own confirmation; standard-dialect delivery skips it. */
 const exceptSid = (ctx: SocketContext) => (ctx.dialect === "standard" ? ctx.sid : null);
