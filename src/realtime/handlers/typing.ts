@@ -71,7 +71,7 @@ const ByConversation = z
 /** 002 by `receiverId`, else 004 by `conversation_id`. */
 async function typingEvent(ctx: SocketContext, payload: unknown, on: boolean) {
   const p = payloadObject(payload);
-  if (p.receiverId !== undefined) {
+  if (p.receiverId !== undefined && p.receiverId !== null) {
     const { receiverId } = parsePayload(ByReceiver, p);
     return setTyping(ctx, await pairWith(ctx, receiverId, "receiverId"), on);
   }
