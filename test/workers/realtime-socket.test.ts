@@ -140,7 +140,9 @@ describe("events and acknowledgements", () => {
     expect(body.message).toContain("receiverId");
 
     client.send('429["no_such_event",1]');
-    expect(await ackBody(client, 9)).toEqual([{ success: false, message: "Unknown event no_such_event" }]);
+    expect(await ackBody(client, 9)).toEqual([
+      { success: false, statusCode: 400, message: "Unknown event no_such_event", error: "Bad Request", detail: "Unknown event no_such_event" },
+    ]);
     client.send('42["no_such_event"]'); // no ack: ignored, the connection stays
     client.send('4210["echo",{"a":[1,"b",null]}]');
     expect(await ackBody(client, 10)).toEqual([{ a: [1, "b", null] }]);

@@ -109,7 +109,7 @@ export function productApp(env: Env, db: Db): SocketApp {
       const ctx = contextFor(socket);
       const handler = handlerFor(event);
       if (!handler) {
-        ack?.({ success: false, message: `Unknown event ${event}` });
+        ack?.(errorBody(400, `Unknown event ${event}`));
         return;
       }
       try {
