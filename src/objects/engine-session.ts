@@ -55,7 +55,17 @@ interface Meta {
 interface Heartbeat {
   phase: "ping" | "pong";
   at: number;
+  /** pong phase: the ping has left (WebSocket frame, or the GET response that carried it) */
+  sent?: boolean;
 }
+
+/**
+ * Time a delivered ping and its pong spend in transit (proxy, Worker, the
+ * session object's input and output gates), added to pingTimeout once the
+ * ping has actually left. A ping still waiting for a GET keeps the plain
+ * pingTimeout: a client that does not poll is late by its own doing.
+ */
+export const PONG_TRANSIT_MS = 100;
 
 interface WsAttachment {
   role: "main" | "probe";
@@ -209,7 +219,10 @@ export class EngineSession extends DurableObject<Env> {
       return engineError(request, ENGINE_ERRORS.badRequest);
     }
     if (this.probing()) return this.text(request, encodePayloadText([{ type: "noop" }]));
-    if (this.buffer.length) return this.text(request, this.takePayload());
+    if (this.buffer.length) {
+      this.pingLeaves(this.buffer);
+      return this.text(request, this.takePayload());
+    }
     return new Promise<Response>((resolve) => {
       this.pendingGet = { resolve, cors: corsHeaders(request) };
     });
@@ -354,6 +367,7 @@ export class EngineSession extends DurableObject<Env> {
       const queued = this.buffer;
       this.buffer = [];
       for (const p of queued) ws.send(encodeFrame(p));
+      this.pingLeaves(queued);
       this.scheduleAlarm();
       this.notifyUpgradeSettled();
       return;
@@ -586,10 +600,20 @@ export class EngineSession extends DurableObject<Env> {
       return;
     }
     if (hb.phase === "ping" && now >= hb.at) {
-      // pingTimeout counts from when the ping is actually sent
-      this.saveHeartbeat({ phase: "pong", at: now + meta.pingTimeout });
+      // pingTimeout counts from when the ping is actually sent: now over a
+      // WebSocket or to a pending GET, else when a GET picks it up
+      const leaves = meta.transport === "websocket" || (!!this.pendingGet && !this.probing());
+      this.saveHeartbeat({ phase: "pong", at: now + meta.pingTimeout + (leaves ? PONG_TRANSIT_MS : 0), sent: leaves });
       this.send([{ type: "ping" }]);
     }
+    this.scheduleAlarm();
+  }
+
+  /** `packets` just left: if the ping awaiting its pong is among them, its timeout starts now. */
+  private pingLeaves(packets: Packet[]) {
+    const hb = this.heartbeat();
+    if (hb.phase !== "pong" || hb.sent || !packets.some((p) => p.type === "ping" && p.data === undefined)) return;
+    this.saveHeartbeat({ phase: "pong", at: Date.now() + this.meta!.pingTimeout + PONG_TRANSIT_MS, sent: true });
     this.scheduleAlarm();
   }
 

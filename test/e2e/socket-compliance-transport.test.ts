@@ -14,10 +14,12 @@
  *   `3probe`) is answered as a request to an upgraded session (400), even
  *   when it reaches the server before the WebSocket frames do;
  * - a GET sent together with the client's close packet gets its noop even
- *   when it reaches the server after the close.
+ *   when it reaches the server after the close;
+ * - pingTimeout counts from when the ping actually leaves the server (with
+ *   the GET that picks it up, when the client was not polling).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RawSocket, request, within, wsUrl } from "./raw";
+import { RawSocket, request, sleep, within, wsUrl } from "./raw";
 import { startWrangler, type WranglerServer } from "./wrangler";
 
 // `fast`: the compliance heartbeat (pingInterval 300 ms, pingTimeout 200 ms)
@@ -74,6 +76,23 @@ describe("a WebSocket client that never sends anything", () => {
     });
   }
 
+});
+
+describe("heartbeat over polling", () => {
+  beforeAll(() => {
+    base = fast.baseUrl;
+  });
+
+  it("a ping picked up late by a GET gives the client pingTimeout from then to answer", async () => {
+    const sid = await pollingSid("/engine.io/");
+    const poll = () => request(base, `/engine.io/?EIO=4&transport=polling&sid=${sid}`);
+    await sleep(350); // the ping (due at 300 ms) waits in the session for a GET
+    expect(await poll()).toEqual({ status: 200, body: "2" });
+    await sleep(180); // past 300 + 200 ms since the handshake, but not since the ping left
+    expect(await request(base, `/engine.io/?EIO=4&transport=polling&sid=${sid}`, { method: "POST", body: "3" })).toEqual({ status: 200, body: "ok" });
+    // and the session carries on: the next ping comes
+    expect(await poll()).toEqual({ status: 200, body: "2" });
+  });
 });
 
 describe("a Socket.IO client that never sends CONNECT", () => {

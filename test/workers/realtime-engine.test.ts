@@ -8,6 +8,7 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeUser } from "./helpers";
+import { PONG_TRANSIT_MS } from "../../src/objects/engine-session";
 import { eio, engineStub, hubStub, poll, pollingHandshake, push, sleep, within, WsClient, wsHandshake } from "./realtime-helpers";
 
 const PING_INTERVAL = 25_000;
@@ -278,7 +279,7 @@ describe("heartbeat on the object's alarm", () => {
     expect((await poll(sid)).body).toBe("2");
     const waiting = poll(sid); // the client polls but never answers the ping
     await sleep(30);
-    advance(PING_TIMEOUT + 1);
+    advance(PING_TIMEOUT + PONG_TRANSIT_MS + 1); // the ping left with the GET above: its timeout started then
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.inspect()).open).toBe(false);
     expect((await within(waiting, 3000, "the pending GET")).status).toBe(400);
@@ -314,7 +315,7 @@ describe("heartbeat on the object's alarm", () => {
     // the Socket.IO namespace survived both evictions
     client.send('4277["echo","still here"]');
     expect(await client.until((f) => typeof f === "string" && f.startsWith("43"))).toBe('4377["still here"]');
-    advance(PING_TIMEOUT + 1);
+    advance(PING_TIMEOUT + PONG_TRANSIT_MS + 1);
     await runDurableObjectAlarm(stub);
     await client.waitClosed();
     expect((await stub.inspect()).open).toBe(false);
