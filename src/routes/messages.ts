@@ -21,31 +21,14 @@ import {
 } from "../domain/messages";
 import { ApiError, describeZodError, errorBody } from "../lib/errors";
 import { bearer, createRouter, described, jsonBody } from "../lib/http";
-import { Email, EntityId, MessageType, pageQuery, UserRef } from "../lib/schemas";
+import { Send001, Send003, Send004, Text } from "../lib/message-inputs";
+import { EntityId, pageQuery, UserRef } from "../lib/schemas";
 import { afterResponse, notifyRead } from "../realtime/deliver";
 import { envelope } from "../views/conversation";
 import { message001, message003, message004 } from "../views/message";
 
 const messagesRouter = createRouter();
 const tags = ["Messages"];
-
-export const MAX_TEXT = 10_000;
-
-export const Text = z.string().max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`);
-export const AttachmentUrl = z
-  .string()
-  .trim()
-  .max(2048, "must be at most 2048 characters")
-  .refine((s) => /^https?:\/\/[^\s]+$/i.test(s) || /^\/api\/uploads\/[0-9a-f]{24}$/.test(s), {
-    message: "must be an http(s) URL or an /api/uploads/<id> path",
-  });
-export const ClientMsgId = z
-  .string()
-  .trim()
-  .min(1, "must not be empty")
-  .max(128, "must be at most 128 characters")
-  .openapi({ description: "Optional client-chosen id: resending it returns the first message instead of a duplicate" });
-export const Payload = z.record(z.string(), z.unknown());
 
 const ConversationParam = z.object({
   conversationId: EntityId.openapi({ param: { name: "conversationId", in: "path" } }),
@@ -70,24 +53,6 @@ export const SinceQuery = z
   });
 
 // ---- 003: send to a conversation -------------------------------------------
-
-const Send003 = z
-  .object({
-    conversationId: EntityId.optional(),
-    receiverId: UserRef.optional().openapi({ description: "Instead of conversationId: the 1-on-1 conversation with this user" }),
-    message: Text.default(""),
-    messageType: MessageType.default("text"),
-    fileUrl: AttachmentUrl.nullable().optional(),
-    payload: Payload.nullable().optional(),
-    replyTo: EntityId.nullable().optional(),
-    clientMsgId: ClientMsgId.optional(),
-  })
-  .refine((b) => b.conversationId || b.receiverId, { message: "is required", path: ["conversationId"] })
-  .refine((b) => b.message.trim() || b.fileUrl || b.payload, {
-    message: "must not be empty unless fileUrl or payload is given",
-    path: ["message"],
-  })
-  .openapi("SendMessage003");
 
 messagesRouter.openapi(
   createRoute({
@@ -129,32 +94,6 @@ messagesRouter.openapi(
 );
 
 // ---- 001 / 004: send to a user ---------------------------------------------
-
-const Send001 = z
-  .object({
-    recipientId: UserRef,
-    text: Text.default(""),
-    attachment: z
-      .object({ type: z.enum(["image", "video", "file"]).default("file"), url: AttachmentUrl })
-      .nullable()
-      .optional(),
-    type: MessageType.optional(),
-    clientMsgId: ClientMsgId.optional(),
-  })
-  .refine((b) => b.text.trim() || b.attachment, { message: "must not be empty unless there is an attachment", path: ["text"] });
-
-const Send004 = z
-  .object({
-    to_email: Email.optional(),
-    conversation_id: EntityId.optional(),
-    message: Text.default(""),
-    message_type: MessageType.default("text"),
-    reply_to: EntityId.nullable().optional(),
-    file_url: AttachmentUrl.nullable().optional(),
-    client_msg_id: ClientMsgId.optional(),
-  })
-  .refine((b) => b.to_email || b.conversation_id, { message: "is required", path: ["to_email"] })
-  .refine((b) => b.message.trim() || b.file_url, { message: "must not be empty", path: ["message"] });
 
 const SendAny = z
   .object({

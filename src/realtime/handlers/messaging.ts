@@ -24,8 +24,8 @@ import { readConversation, unreadTotal } from "../../domain/conversations";
 import { conversationHistory, historyWithUser, markMessageRead, messagesSince, parseSince, sendMessage } from "../../domain/messages";
 import { findUserByRef } from "../../domain/users";
 import { ApiError, badRequest } from "../../lib/errors";
-import { Email, EntityId, MessageType, UserRef } from "../../lib/schemas";
-import { AttachmentUrl, ClientMsgId, Payload, Text } from "../../routes/messages";
+import { EntityId, MessageType, UserRef } from "../../lib/schemas";
+import { ClientMsgId, Send001, Send003, Send004, Text } from "../../lib/message-inputs";
 import { envelope } from "../../views/conversation";
 import { markedAsRead004 } from "../../views/events";
 import { message001, message002, message003, message004, type MessageRecord } from "../../views/message";
@@ -54,18 +54,6 @@ const Send002 = z
     clientMsgId: ClientMsgId.optional(),
   })
   .refine((b) => b.content.trim(), { message: "must not be empty", path: ["content"] });
-
-const Send004 = z
-  .object({
-    to_email: Email.optional(),
-    conversation_id: EntityId.optional(),
-    message: Text.default(""),
-    message_type: MessageType.default("text"),
-    reply_to: EntityId.nullable().optional(),
-    file_url: AttachmentUrl.nullable().optional(),
-    client_msg_id: ClientMsgId.optional(),
-  })
-  .refine((b) => b.message.trim() || b.file_url, { message: "must not be empty", path: ["message"] });
 
 onEvent("send_message", async (ctx, payload) => {
   const p = payloadObject(payload, ctx.dialect === "chat-socket" ? 422 : 400);
@@ -108,31 +96,6 @@ onEvent("send_message", async (ctx, payload) => {
 });
 
 // ---- sendMessage (001 / 003) --------------------------------------------
-
-const Send003 = z
-  .object({
-    conversationId: EntityId,
-    message: Text.default(""),
-    messageType: MessageType.default("text"),
-    fileUrl: AttachmentUrl.nullable().optional(),
-    payload: Payload.nullable().optional(),
-    replyTo: EntityId.nullable().optional(),
-    clientMsgId: ClientMsgId.optional(),
-  })
-  .refine((b) => b.message.trim() || b.fileUrl || b.payload, { message: "must not be empty unless fileUrl or payload is given", path: ["message"] });
-
-const Send001 = z
-  .object({
-    recipientId: UserRef,
-    text: Text.default(""),
-    attachment: z
-      .object({ type: z.enum(["image", "video", "file"]).default("file"), url: AttachmentUrl })
-      .nullable()
-      .optional(),
-    type: MessageType.optional(),
-    clientMsgId: ClientMsgId.optional(),
-  })
-  .refine((b) => b.text.trim() || b.attachment, { message: "must not be empty unless there is an attachment", path: ["text"] });
 
 onEvent("sendMessage", async (ctx, payload) => {
   const p = payloadObject(payload);
