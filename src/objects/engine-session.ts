@@ -11,9 +11,9 @@
  * - The polling -> WebSocket upgrade (`2probe` / `3probe` / `5`, noop to a
  *   pending GET).
  * - Heartbeat by the object's alarm: `2` every pingInterval, close when no
- *   `3` arrives within pingTimeout. The alarm also enforces Socket.IO's
- *   connect timeout and the upgrade timeout, and notices a WebSocket lost
- *   across a restart.
+ *   `3` arrives within pingTimeout of the ping leaving (plus PONG_TRANSIT_MS
+ *   once it has left). The alarm also enforces Socket.IO's connect timeout
+ *   and the upgrade timeout, and notices a WebSocket lost across a restart.
  *
  * Closing deletes all of the object's storage (an unknown sid and a closed
  * one are the same 400 to a client).
