@@ -219,10 +219,7 @@ export class EngineSession extends DurableObject<Env> {
       return engineError(request, ENGINE_ERRORS.badRequest);
     }
     if (this.probing()) return this.text(request, encodePayloadText([{ type: "noop" }]));
-    if (this.buffer.length) {
-      this.pingLeaves(this.buffer);
-      return this.text(request, this.takePayload());
-    }
+    if (this.buffer.length) return this.text(request, this.takePayload());
     return new Promise<Response>((resolve) => {
       this.pendingGet = { resolve, cors: corsHeaders(request) };
     });
@@ -265,10 +262,21 @@ export class EngineSession extends DurableObject<Env> {
     return this.text(request, "ok", "text/html");
   }
 
+  /**
+   * The packets of one polling response. Outside compliance mode a Socket.IO
+   * CONNECT answer ends its response: the client fires `connect` before the
+   * events queued behind it (connect-time events, recovery replays) arrive, so
+   * a listener added once `connect` fired still gets them, as over WebSocket.
+   */
   private takePayload(): string {
-    const payload = encodePayloadText(this.buffer);
-    this.buffer = [];
-    return payload;
+    const connectAt = config(this.env).compliance
+      ? -1
+      : this.buffer.findIndex((p) => p.type === "message" && typeof p.data === "string" && p.data.startsWith("0"));
+    const cut = connectAt >= 0 ? connectAt + 1 : this.buffer.length;
+    const out = this.buffer.slice(0, cut);
+    this.buffer = this.buffer.slice(cut);
+    this.pingLeaves(out);
+    return encodePayloadText(out);
   }
 
   private scheduleFlush() {

@@ -201,7 +201,9 @@ describe("upgrade from polling to WebSocket", () => {
     const { sid } = await pollingHandshake();
     await push(sid, `40${JSON.stringify({ token: u.token })}`);
     const first = await poll(sid);
-    expect(first.body).toMatch(/^40\{"sid":/);
+    // the CONNECT answer ends its response; the connect-time events come with the next GET
+    expect(first.body).toMatch(/^40\{"sid":[^\x1e]*$/);
+    expect((await poll(sid)).body).toContain('42["connection"');
     const pending = poll(sid);
     await sleep(30);
     const probe = await WsClient.open(`EIO=4&transport=websocket&sid=${sid}`);
