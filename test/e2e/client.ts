@@ -48,3 +48,19 @@ export async function register(name = "E2E User"): Promise<E2EUser> {
   if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.data;
 }
+
+/** A user made by 004's form login (passwordless in local dev); its token speaks the chat-socket dialect. */
+export interface FormUser {
+  _id: string;
+  userId: string;
+  email: string;
+  name: string;
+  token: string;
+}
+
+export async function formLogin(name: string, emailPrefix = "user"): Promise<FormUser> {
+  const email = `${emailPrefix}-${Math.random().toString(36).slice(2, 10)}@example.com`;
+  const res = await http("POST", "/api/auth/login", { form: { email, name } });
+  if (res.status !== 200) throw new Error(`login: ${res.status} ${JSON.stringify(res.body)}`);
+  return { _id: res.body.user._id, userId: res.body.user.userId, email, name, token: res.body.access_token };
+}

@@ -10,25 +10,12 @@
  * duplicate of an earlier one would have arrived before it.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { http } from "./client";
+import { type FormUser, formLogin, http } from "./client";
 import { ack, closeAll, type ConnectOptions, connect, record, type Socket, socketFor, waitFor } from "./sockets";
 
-interface U {
-  _id: string;
-  userId: string;
-  email: string;
-  name: string;
-  /** chat-socket dialect (004 form login) */
-  token: string;
-}
+type U = FormUser;
 
-/** 004 form login (passwordless in local dev): a fresh user. */
-async function login(name: string): Promise<U> {
-  const email = `msg-${Math.random().toString(36).slice(2, 10)}@example.com`;
-  const res = await http("POST", "/api/auth/login", { form: { email, name } });
-  if (res.status !== 200) throw new Error(`login: ${res.status} ${JSON.stringify(res.body)}`);
-  return { _id: res.body.user._id, userId: res.body.user.userId, email, name, token: res.body.access_token };
-}
+const login = (name: string) => formLogin(name, "msg");
 
 /** A standard-dialect (001/002/003) connection. */
 const std = (u: U, opts: ConnectOptions = {}) => connect(u.token, { ...opts, query: { ...(opts.query ?? {}), dialect: "standard" } });

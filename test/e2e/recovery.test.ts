@@ -11,23 +11,12 @@
  *   its message stored and delivered once.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { http } from "./client";
+import { type FormUser, formLogin, http } from "./client";
 import { ack, closeAll, type ConnectOptions, connect, eventually, record, type Socket, type TransportMode, upgraded, waitFor } from "./sockets";
 
-interface U {
-  _id: string;
-  userId: string;
-  email: string;
-  name: string;
-  token: string;
-}
+type U = FormUser;
 
-async function login(name: string): Promise<U> {
-  const email = `rec-${Math.random().toString(36).slice(2, 10)}@example.com`;
-  const res = await http("POST", "/api/auth/login", { form: { email, name } });
-  if (res.status !== 200) throw new Error(`login: ${res.status} ${JSON.stringify(res.body)}`);
-  return { _id: res.body.user._id, userId: res.body.user.userId, email, name, token: res.body.access_token };
-}
+const login = (name: string) => formLogin(name, "rec");
 
 const std = (u: U, opts: ConnectOptions = {}) => connect(u.token, { ...opts, query: { ...(opts.query ?? {}), dialect: "standard" } });
 /** Reconnects by itself, after a pause long enough for messages to be sent while it is away. */

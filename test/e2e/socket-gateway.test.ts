@@ -6,25 +6,12 @@
  */
 import { SignJWT } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
-import { http } from "./client";
+import { type FormUser, formLogin, http } from "./client";
 import { ack, closeAll, connect, connectError, eventually, record, type Socket, socketFor, type TransportMode, upgraded, waitFor } from "./sockets";
 
-interface U {
-  _id: string;
-  userId: string;
-  email: string;
-  name: string;
-  /** chat-socket dialect (004 login); connect with `query: {dialect: "standard"}` for the 001/002 events */
-  token: string;
-}
+type U = FormUser;
 
-/** 004 form login (passwordless in local dev): a fresh user and a token. */
-async function user(name: string): Promise<U> {
-  const email = `sock-${Math.random().toString(36).slice(2, 10)}@example.com`;
-  const res = await http("POST", "/api/auth/login", { form: { email, name } });
-  if (res.status !== 200) throw new Error(`login: ${res.status} ${JSON.stringify(res.body)}`);
-  return { _id: res.body.user._id, userId: res.body.user.userId, email, name, token: res.body.access_token };
-}
+const user = (name: string) => formLogin(name, "sock");
 
 /** `watcher` keeps `watched` as a contact (000), so it hears about `watched`'s presence. */
 async function watch(watcher: U, watched: U) {
