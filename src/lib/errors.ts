@@ -110,3 +110,13 @@ export function onError(err: Error, c: Context): Response {
   console.error("unhandled error", loggableError(err));
   return c.json(errorBody(500, "Internal server error"), 500);
 }
+
+/** Runs `fn`, reporting its 400s as 422 (004 validates with 422). */
+export async function as422<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 400) throw new ApiError(422, err.message);
+    throw err;
+  }
+}

@@ -3,6 +3,7 @@
  * (src/routes/messages.ts) and over the socket (src/realtime/handlers/messaging.ts).
  */
 import { z } from "@hono/zod-openapi";
+import type { SendInput } from "../domain/messages";
 import { Email, EntityId, MessageType, UserRef } from "./schemas";
 
 export const MAX_TEXT = 10_000;
@@ -69,3 +70,38 @@ export const Send004 = z
   })
   .refine((b) => b.to_email || b.conversation_id, { message: "is required", path: ["to_email"] })
   .refine((b) => b.message.trim() || b.file_url, { message: "must not be empty", path: ["message"] });
+
+/** What a validated body asks the domain's `sendMessage` to do (the caller adds the sender). */
+export type SendRequest = Omit<SendInput, "senderId" | "exceptSid">;
+
+export const fromSend003 = (b: z.infer<typeof Send003>): SendRequest => ({
+  conversationId: b.conversationId,
+  recipientId: b.conversationId ? null : b.receiverId,
+  text: b.message,
+  type: b.messageType,
+  attachment: b.fileUrl ? { url: b.fileUrl } : null,
+  payload: b.payload,
+  replyTo: b.replyTo,
+  clientMsgId: b.clientMsgId,
+  fields: { text: "message", recipient: b.conversationId ? "conversationId" : "receiverId", attachment: "fileUrl", replyTo: "replyTo" },
+});
+
+export const fromSend001 = (b: z.infer<typeof Send001>): SendRequest => ({
+  recipientId: b.recipientId,
+  text: b.text,
+  type: b.type ?? (b.attachment ? b.attachment.type : "text"),
+  attachment: b.attachment,
+  clientMsgId: b.clientMsgId,
+  fields: { text: "text", recipient: "recipientId", attachment: "attachment.url", replyTo: "replyTo" },
+});
+
+export const fromSend004 = (b: z.infer<typeof Send004>): SendRequest => ({
+  toEmail: b.conversation_id ? null : b.to_email,
+  conversationId: b.conversation_id,
+  text: b.message,
+  type: b.message_type,
+  attachment: b.file_url ? { url: b.file_url } : null,
+  replyTo: b.reply_to,
+  clientMsgId: b.client_msg_id,
+  fields: { text: "message", recipient: "to_email", attachment: "file_url", replyTo: "reply_to" },
+});

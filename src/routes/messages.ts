@@ -16,12 +16,11 @@ import {
   markMessageRead,
   messagesSince,
   parseSince,
-  type SendResult,
   sendMessage,
 } from "../domain/messages";
-import { ApiError, describeZodError, errorBody } from "../lib/errors";
+import { ApiError, as422, describeZodError, errorBody } from "../lib/errors";
 import { bearer, createRouter, described, jsonBody } from "../lib/http";
-import { Send001, Send003, Send004, Text } from "../lib/message-inputs";
+import { fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, Text } from "../lib/message-inputs";
 import { EntityId, pageQuery, UserRef } from "../lib/schemas";
 import { afterResponse, notifyRead } from "../realtime/deliver";
 import { envelope } from "../views/conversation";
@@ -74,18 +73,7 @@ messagesRouter.openapi(
   }),
   async (c) => {
     const b = c.req.valid("json");
-    const result = await sendMessage(c.env, c.var.db, {
-      senderId: c.var.auth.id,
-      conversationId: b.conversationId,
-      recipientId: b.receiverId,
-      text: b.message,
-      type: b.messageType,
-      attachment: b.fileUrl ? { url: b.fileUrl } : null,
-      payload: b.payload,
-      replyTo: b.replyTo,
-      clientMsgId: b.clientMsgId,
-      fields: { text: "message", recipient: "receiverId", attachment: "fileUrl", replyTo: "replyTo" },
-    });
+    const result = await sendMessage(c.env, c.var.db, { senderId: c.var.auth.id, ...fromSend003(b) });
     const data = message003(result.record);
     return result.created
       ? c.json(envelope(201, "Message sent successfully", data), 201)
@@ -158,39 +146,13 @@ messagesRouter.openapi(
     if (is004Send(raw, c.var.dialect)) {
       const parsed = Send004.safeParse(raw);
       if (!parsed.success) throw new ApiError(422, describeZodError(parsed.error));
-      const b = parsed.data;
-      let result: SendResult;
-      try {
-        result = await sendMessage(c.env, c.var.db, {
-          senderId,
-          toEmail: b.conversation_id ? null : b.to_email,
-          conversationId: b.conversation_id,
-          text: b.message,
-          type: b.message_type,
-          attachment: b.file_url ? { url: b.file_url } : null,
-          replyTo: b.reply_to,
-          clientMsgId: b.client_msg_id,
-          fields: { text: "message", recipient: "to_email", attachment: "file_url", replyTo: "reply_to" },
-        });
-      } catch (err) {
-        // 004 reports bad input as 422
-        if (err instanceof ApiError && err.status === 400) throw new ApiError(422, err.message);
-        throw err;
-      }
+      // 004 reports bad input as 422
+      const result = await as422(() => sendMessage(c.env, c.var.db, { senderId, ...fromSend004(parsed.data) }));
       return c.json(message004(result.record), 200);
     }
     const parsed = Send001.safeParse(raw);
     if (!parsed.success) throw new ApiError(400, describeZodError(parsed.error));
-    const b = parsed.data;
-    const result = await sendMessage(c.env, c.var.db, {
-      senderId,
-      recipientId: b.recipientId,
-      text: b.text,
-      type: b.type ?? (b.attachment ? b.attachment.type : "text"),
-      attachment: b.attachment,
-      clientMsgId: b.clientMsgId,
-      fields: { text: "text", recipient: "recipientId", attachment: "attachment.url", replyTo: "replyTo" },
-    });
+    const result = await sendMessage(c.env, c.var.db, { senderId, ...fromSend001(parsed.data) });
     return c.json(message001(result.record), result.created ? 201 : 200);
   },
   (result, c) => {

@@ -14,11 +14,12 @@
 import { z } from "zod";
 import { createGroup, getConversation, requireMembership } from "../../domain/conversations";
 import { conversationRoom } from "../../domain/messages";
+import { as422 } from "../../lib/errors";
 import { EntityId, UserRef } from "../../lib/schemas";
 import { conversation003, envelope } from "../../views/conversation";
 import { roomConfirmation004 } from "../../views/events";
 import { onEvent, type SocketContext } from "../events";
-import { as004, parsePayload, requirePid } from "./payload";
+import { parsePayload, requirePid } from "./payload";
 
 const CreateGroup = z.object({
   name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
@@ -49,7 +50,7 @@ const Room004 = z.object({ conversation_id: EntityId });
 
 onEvent("join_conversation", async (ctx, payload) => {
   const { conversation_id } = parsePayload(Room004, payload, 422);
-  await as004(() => joinRoom(ctx, conversation_id));
+  await as422(() => joinRoom(ctx, conversation_id));
   const body = roomConfirmation004(conversation_id);
   ctx.emit("joined_conversation", body);
   return body;
@@ -58,7 +59,7 @@ onEvent("join_conversation", async (ctx, payload) => {
 onEvent("leave_conversation", async (ctx, payload) => {
   const { conversation_id } = parsePayload(Room004, payload, 422);
   const pid = requirePid(ctx);
-  await as004(() => requireMembership(ctx.db, conversation_id, ctx.userId));
+  await as422(() => requireMembership(ctx.db, conversation_id, ctx.userId));
   await conversationRoom(ctx.env, conversation_id).leave(ctx.userId, pid);
   const body = roomConfirmation004(conversation_id);
   ctx.emit("left_conversation", body);

@@ -23,15 +23,15 @@ import { z } from "zod";
 import { readConversation, unreadTotal } from "../../domain/conversations";
 import { conversationHistory, historyWithUser, markMessageRead, messagesSince, parseSince, sendMessage } from "../../domain/messages";
 import { findUserByRef } from "../../domain/users";
-import { ApiError, badRequest } from "../../lib/errors";
+import { ApiError, as422, badRequest } from "../../lib/errors";
 import { EntityId, MessageType, UserRef } from "../../lib/schemas";
-import { ClientMsgId, Send001, Send003, Send004, Text } from "../../lib/message-inputs";
+import { ClientMsgId, fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, Text } from "../../lib/message-inputs";
 import { envelope } from "../../views/conversation";
 import { markedAsRead004 } from "../../views/events";
 import { message001, message002, message003, message004, type MessageRecord } from "../../views/message";
 import { notifyRead } from "../deliver";
 import { onEvent, type SocketContext } from "../events";
-import { as004, background, parsePayload, payloadObject } from "./payload";
+import { background, parsePayload, payloadObject } from "./payload";
 
 /** A dispatch key is given (null counts as absent: `{conversationId: null, recipientId}` is a 001 send). */
 const has = (p: Record<string, unknown>, key: string) => p[key] !== undefined && p[key] !== null;
@@ -74,20 +74,7 @@ onEvent("send_message", async (ctx, payload) => {
   }
   if (has(p, "to_email") || has(p, "conversation_id")) {
     const b = parsePayload(Send004, p, 422);
-    const result = await as004(() =>
-      sendMessage(ctx.env, ctx.db, {
-        senderId: ctx.userId,
-        toEmail: b.conversation_id ? null : b.to_email,
-        conversationId: b.conversation_id,
-        text: b.message,
-        type: b.message_type,
-        attachment: b.file_url ? { url: b.file_url } : null,
-        replyTo: b.reply_to,
-        clientMsgId: b.client_msg_id,
-        exceptSid: exceptSid(ctx),
-        fields: { text: "message", recipient: "to_email", attachment: "file_url", replyTo: "reply_to" },
-      }),
-    );
+    const result = await as422(() => sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend004(b), exceptSid: exceptSid(ctx) }));
     return message004(result.record);
   }
   throw ctx.dialect === "chat-socket"
@@ -101,33 +88,13 @@ onEvent("sendMessage", async (ctx, payload) => {
   const p = payloadObject(payload);
   if (has(p, "conversationId")) {
     const b = parsePayload(Send003, p);
-    const result = await sendMessage(ctx.env, ctx.db, {
-      senderId: ctx.userId,
-      conversationId: b.conversationId,
-      text: b.message,
-      type: b.messageType,
-      attachment: b.fileUrl ? { url: b.fileUrl } : null,
-      payload: b.payload,
-      replyTo: b.replyTo,
-      clientMsgId: b.clientMsgId,
-      exceptSid: exceptSid(ctx),
-      fields: { text: "message", recipient: "conversationId", attachment: "fileUrl", replyTo: "replyTo" },
-    });
+    const result = await sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend003(b), exceptSid: exceptSid(ctx) });
     const data = message003(result.record);
     return result.created ? envelope(201, "Message sent successfully", data) : envelope(200, "Message already sent", data);
   }
   if (has(p, "recipientId")) {
     const b = parsePayload(Send001, p);
-    const result = await sendMessage(ctx.env, ctx.db, {
-      senderId: ctx.userId,
-      recipientId: b.recipientId,
-      text: b.text,
-      type: b.type ?? (b.attachment ? b.attachment.type : "text"),
-      attachment: b.attachment,
-      clientMsgId: b.clientMsgId,
-      exceptSid: exceptSid(ctx),
-      fields: { text: "text", recipient: "recipientId", attachment: "attachment.url", replyTo: "replyTo" },
-    });
+    const result = await sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend001(b), exceptSid: exceptSid(ctx) });
     return message001(result.record);
   }
   throw badRequest("conversationId: is required (003), or recipientId (001)");

@@ -23,16 +23,6 @@ export function parsePayload<T extends z.ZodType>(schema: T, payload: unknown, s
   return parsed.data;
 }
 
-/** Runs `fn`, reporting 400s as 422 (004 payloads). */
-export async function as004<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 400) throw new ApiError(422, err.message);
-    throw err;
-  }
-}
-
 /** Work that follows an answer (read receipts, typing clean-up): logged, never thrown at the client. */
 export function background(what: string, task: Promise<unknown>): void {
   task.catch((err) => console.error(`${what} failed`, err));
