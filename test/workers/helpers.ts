@@ -1,5 +1,8 @@
 /** Helpers for Workers-pool tests: requests through the real Worker entry. */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { createDb } from "../../src/db/client";
+import { handlerFor, type SocketContext } from "../../src/realtime/events";
+import "../../src/realtime/handlers";
 
 export const BASE = "http://example.com";
 
@@ -93,4 +96,31 @@ export async function makeUser(overrides: Partial<{ name: string; email: string;
     token,
     password: "",
   };
+}
+
+/**
+ * A SocketContext for driving registered socket handlers directly (no
+ * transport): `call(event, payload)` runs the handler, `of(event)` lists what
+ * was emitted to this connection.
+ */
+export function fakeSocket(u: TestUser, dialect: SocketContext["dialect"] = "standard") {
+  const emitted: [string, ...unknown[]][] = [];
+  const ctx: SocketContext = {
+    env,
+    db: createDb(env.DB),
+    userId: u._id,
+    userUuid: u.userId,
+    dialect,
+    sid: crypto.randomUUID().replace(/-/g, ""),
+    pid: crypto.randomUUID(),
+    nsp: "/",
+    emit: (event, ...args) => void emitted.push([event, ...args]),
+  };
+  const of = (event: string) => emitted.filter((e) => e[0] === event).map((e) => e[1]);
+  const call = (event: string, payload?: unknown) => {
+    const handler = handlerFor(event);
+    if (!handler) throw new Error(`no handler for ${event}`);
+    return Promise.resolve(handler(ctx, payload)) as Promise<any>;
+  };
+  return { ctx, emitted, of, call };
 }

@@ -13,34 +13,10 @@ import { createDb } from "../../src/db/client";
 import { messages } from "../../src/db/schema";
 import { conversationRoom, parseSince } from "../../src/domain/messages";
 import { issueToken } from "../../src/lib/tokens";
-import { handlerFor, type SocketContext } from "../../src/realtime/events";
-import "../../src/realtime/handlers";
-import { api, makeUser, type TestUser } from "./helpers";
+import { api, fakeSocket, makeUser } from "./helpers";
 import { eventOf, sioWs, type WsClient } from "./realtime-helpers";
 
 const db = createDb(env.DB);
-
-function fakeSocket(u: TestUser, dialect: SocketContext["dialect"] = "standard") {
-  const emitted: [string, ...unknown[]][] = [];
-  const ctx: SocketContext = {
-    env,
-    db,
-    userId: u._id,
-    userUuid: u.userId,
-    dialect,
-    sid: crypto.randomUUID().replace(/-/g, ""),
-    pid: crypto.randomUUID(),
-    nsp: "/",
-    emit: (event, ...args) => void emitted.push([event, ...args]),
-  };
-  const of = (event: string) => emitted.filter((e) => e[0] === event).map((e) => e[1]);
-  const call = (event: string, payload?: unknown) => {
-    const handler = handlerFor(event);
-    if (!handler) throw new Error(`no handler for ${event}`);
-    return Promise.resolve(handler(ctx, payload)) as Promise<any>;
-  };
-  return { ctx, emitted, of, call };
-}
 
 async function pair() {
   const a = await makeUser({ name: "Ann" });

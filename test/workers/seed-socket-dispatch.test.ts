@@ -4,37 +4,14 @@
  * form (`conversationId: null`, `receiverId: null`) reaches the document it
  * was written for.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createDb } from "../../src/db/client";
-import { handlerFor, type SocketContext } from "../../src/realtime/events";
-import "../../src/realtime/handlers";
-import { makeUser, type TestUser } from "./helpers";
-
-const db = createDb(env.DB);
-
-function socketOf(u: TestUser, dialect: SocketContext["dialect"] = "standard") {
-  const emitted: [string, ...unknown[]][] = [];
-  const ctx: SocketContext = {
-    env,
-    db,
-    userId: u._id,
-    userUuid: u.userId,
-    dialect,
-    sid: crypto.randomUUID().replace(/-/g, ""),
-    pid: crypto.randomUUID(),
-    nsp: "/",
-    emit: (event, ...args) => void emitted.push([event, ...args]),
-  };
-  const call = (event: string, payload?: unknown) => Promise.resolve(handlerFor(event)!(ctx, payload)) as Promise<any>;
-  return { call, emitted };
-}
+import { fakeSocket, makeUser } from "./helpers";
 
 describe("null dispatch keys", () => {
   it("sendMessage {conversationId: null, recipientId} is a 001 send; send_message {receiverId: null, to_email} a 004 send", async () => {
     const a = await makeUser({ name: "Null Ann" });
     const b = await makeUser({ name: "Null Ben" });
-    const s = socketOf(a);
+    const s = fakeSocket(a);
     const m001 = await s.call("sendMessage", { conversationId: null, recipientId: b._id, text: "001 with a null conversationId" });
     expect(m001).toMatchObject({ senderId: a._id, recipientId: b._id, text: "001 with a null conversationId", status: expect.any(String) });
     const m004 = await s.call("send_message", { receiverId: null, to_email: b.email, message: "004 with a null receiverId" });

@@ -8,28 +8,12 @@ import { createDb } from "../../src/db/client";
 import { conversationMetadata } from "../../src/db/schema";
 import { visibleWatchers } from "../../src/domain/visibility";
 import { watchersOf } from "../../src/domain/relations";
-import { connectHooksList, handlerFor, type SocketContext } from "../../src/realtime/events";
+import { connectHooksList, handlerFor } from "../../src/realtime/events";
 import "../../src/realtime/handlers";
 import { objectId } from "../../src/lib/ids";
-import { api, makeUser, type TestUser } from "./helpers";
+import { api, fakeSocket, makeUser, type TestUser } from "./helpers";
 
 const db = createDb(env.DB);
-
-function fakeSocket(u: TestUser) {
-  const emitted: [string, ...unknown[]][] = [];
-  const ctx: SocketContext = {
-    env,
-    db,
-    userId: u._id,
-    userUuid: u.userId,
-    dialect: "standard",
-    sid: crypto.randomUUID(),
-    nsp: "/",
-    emit: (event, ...args) => void emitted.push([event, ...args]),
-  };
-  const of = (event: string) => emitted.filter((e) => e[0] === event).map((e) => e[1]);
-  return { ctx, emitted, of };
-}
 
 async function connect(u: TestUser) {
   const s = fakeSocket(u);
