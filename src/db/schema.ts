@@ -2,6 +2,9 @@
  * The one data model behind all five API documents.
  *
  * Every document's wire shape is a view of these tables (see src/views/).
+ * Messages and read state live in each conversation's Durable Object
+ * (room-schema.ts); inboxes, live sessions and the recovery log in each
+ * user's (hub-schema.ts).
  * Timestamps are epoch milliseconds (drizzle `timestamp_ms` -> Date).
  * Ids: users have `id` (24-hex, served as `_id`) and `userId` (UUID v4);
  * every other entity has a 24-hex `id`.
@@ -109,14 +112,10 @@ export const conversations = sqliteTable(
     status: text("status").notNull().default("active"),
     /** 1-on-1 only: the two user ids sorted and joined by ":"; unique per pair. */
     pairKey: text("pair_key"),
-    /** Highest sequence number assigned (by the conversation's Durable Object). */
-    lastSeq: integer("last_seq").notNull().default(0),
-    lastMessageId: text("last_message_id"),
-    lastMessageAt: ts("last_message_at"),
     createdAt: ts("created_at").notNull().default(now),
     updatedAt: ts("updated_at").notNull().default(now),
   },
-  (t) => [uniqueIndex("conversations_pair_uq").on(t.pairKey), index("conversations_last_message_idx").on(t.lastMessageAt)],
+  (t) => [uniqueIndex("conversations_pair_uq").on(t.pairKey)],
 );
 
 export const conversationMembers = sqliteTable(
@@ -126,65 +125,27 @@ export const conversationMembers = sqliteTable(
       .notNull()
       .references(() => conversations.id, { onDelete: "cascade" }),
     userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
-    /** Read position: every message with seq <= readSeq is read by this member. */
-    readSeq: integer("read_seq").notNull().default(0),
-    readAt: ts("read_at"),
-    /** Messages from others, not deleted, above readSeq; maintained on write so counting never scans history. */
-    unreadCount: integer("unread_count").notNull().default(0),
     joinedAt: ts("joined_at").notNull().default(now),
   },
   (t) => [primaryKey({ columns: [t.conversationId, t.userId] }), index("members_user_idx").on(t.userId)],
 );
 
-export const messages = sqliteTable(
-  "messages",
+/**
+ * Which conversation's messages carry one of our uploads (authorises reads
+ * of the file). Messages themselves live in their conversation's Durable
+ * Object (src/db/room-schema.ts); this row is written when a message with an
+ * upload is sent and removed when that message is deleted.
+ */
+export const uploadRefs = sqliteTable(
+  "upload_refs",
   {
-    id: text("id").primaryKey(),
+    uploadId: text("upload_id").notNull(),
     conversationId: text("conversation_id")
       .notNull()
       .references(() => conversations.id, { onDelete: "cascade" }),
-    /** Gap-free per conversation, assigned by the conversation's Durable Object. */
-    seq: integer("seq").notNull(),
-    senderId: text("sender_id").notNull().references(() => users.id),
-    /** 1-on-1 only: the other member. */
-    recipientId: text("recipient_id"),
-    /** text image video file visitor checkin checkout task note splitMoney */
-    type: text("type").notNull().default("text"),
-    text: text("text").notNull().default(""),
-    attachmentType: text("attachment_type"),
-    attachmentUrl: text("attachment_url"),
-    /** Set when the attachment is one of our uploads (authorises reads of the file). */
-    uploadId: text("upload_id"),
-    /** JSON */
-    payload: text("payload"),
-    replyTo: text("reply_to"),
-    clientMsgId: text("client_msg_id"),
-    createdAt: ts("created_at").notNull(),
-    deliveredAt: ts("delivered_at"),
-    edited: bool("edited").notNull().default(false),
-    editedAt: ts("edited_at"),
-    deleted: bool("deleted").notNull().default(false),
-    deletedBy: text("deleted_by"),
-    deletedAt: ts("deleted_at"),
+    messageId: text("message_id").notNull(),
   },
-  (t) => [
-    uniqueIndex("messages_conversation_seq_uq").on(t.conversationId, t.seq),
-    uniqueIndex("messages_client_msg_uq").on(t.senderId, t.clientMsgId),
-    index("messages_upload_idx").on(t.uploadId),
-  ],
-);
-
-/** Per-reader read receipts (`seenBy`). */
-export const messageReceipts = sqliteTable(
-  "message_receipts",
-  {
-    messageId: text("message_id")
-      .notNull()
-      .references(() => messages.id, { onDelete: "cascade" }),
-    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
-    readAt: ts("read_at").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.messageId, t.userId] })],
+  (t) => [primaryKey({ columns: [t.uploadId, t.messageId] }), index("upload_refs_message_idx").on(t.messageId)],
 );
 
 /** 001: per-user view of a 1-on-1 relation (pin, block, ringtone, favourite). */
@@ -305,7 +266,6 @@ export const uploads = sqliteTable(
 export type User = typeof users.$inferSelect;
 export type Conversation = typeof conversations.$inferSelect;
 export type ConversationMember = typeof conversationMembers.$inferSelect;
-export type Message = typeof messages.$inferSelect;
 export type StatusHistoryEntry = typeof statusHistory.$inferSelect;
 export type StatusTemplate = typeof statusTemplates.$inferSelect;
 export type StatusSchedule = typeof statusSchedules.$inferSelect;

@@ -8,33 +8,19 @@
  * are read) and `unread_count` (messages from others, not deleted, above it),
  * maintained on write so counting never scans message history.
  */
-import { and, asc, desc, eq, inArray, ne, sql } from "drizzle-orm";
-import {
-  type Conversation,
-  type ConversationMember,
-  conversationMembers,
-  conversations,
-  messages,
-  type User,
-  users,
-} from "../db/schema";
+import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
+import { type Conversation, type ConversationMember, conversationMembers, conversations, type User, users } from "../db/schema";
+import type { Env } from "../env";
+import { errorText } from "../lib/db-errors";
 import { badRequest, forbidden, notFound } from "../lib/errors";
 import type { Db } from "../lib/http";
 import { objectId } from "../lib/ids";
+import { conversationRoom, userHub } from "../objects/stubs";
 import type { ConversationRecord } from "../views/conversation";
 import { blockersAmong, hasBlocked } from "./relations";
 import { findUsersByRefs } from "./users";
 
 export const MAX_GROUP_MEMBERS_PER_REQUEST = 50;
-
-/** The messages of an error and its causes (drizzle wraps D1's error in a DrizzleQueryError). */
-export function errorText(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    parts.push(e instanceof Error ? e.message : String(e));
-  }
-  return parts.join(" <- ");
-}
 
 export const isUniqueViolation = (err: unknown) => /UNIQUE constraint failed/i.test(errorText(err));
 
@@ -66,30 +52,39 @@ export async function requireMembership(
   return row;
 }
 
-function memberRows(conversationId: string, userIds: string[], joinedAt: Date, readSeq: number | ReturnType<typeof sql>) {
-  return userIds.map((userId) => ({ conversationId, userId, readSeq, readAt: null, unreadCount: 0, joinedAt }));
-}
-
 /** Inserts membership rows in chunks that stay under D1's 100 bound parameters per query. */
-function insertMembers(db: Db, conversationId: string, userIds: string[], joinedAt: Date, readSeq: number | ReturnType<typeof sql>) {
-  const rows = memberRows(conversationId, userIds, joinedAt, readSeq);
+function insertMembers(db: Db, conversationId: string, userIds: string[], joinedAt: Date) {
+  const rows = userIds.map((userId) => ({ conversationId, userId, joinedAt }));
   const out = [];
-  for (let i = 0; i < rows.length; i += 15) {
-    out.push(db.insert(conversationMembers).values(rows.slice(i, i + 15)).onConflictDoNothing());
+  for (let i = 0; i < rows.length; i += 30) {
+    out.push(db.insert(conversationMembers).values(rows.slice(i, i + 30)).onConflictDoNothing());
   }
   return out;
 }
 
-/** New members start at the conversation's current position: history before they joined is not unread for them. */
-const currentSeq = (conversationId: string) =>
-  sql`(select ${conversations.lastSeq} from ${conversations} where ${conversations.id} = ${conversationId})`;
+/** Who is in the conversation changed: its room reloads its members now (new members start with nothing unread). */
+export async function membershipChanged(env: Env, conversationId: string): Promise<void> {
+  await conversationRoom(env, conversationId).invalidate(conversationId);
+}
+
+/**
+ * What rooms cache about `userId` changed: their profile (every conversation
+ * of theirs), or a block between them and `otherId` (the pair's
+ * conversation). Those rooms reload before the next send.
+ */
+export async function peopleChanged(env: Env, db: Db, userId: string, otherId?: string): Promise<void> {
+  const ids = otherId
+    ? (await db.select({ id: conversations.id }).from(conversations).where(eq(conversations.pairKey, pairKey(userId, otherId))).all()).map((r) => r.id)
+    : (await db.select({ id: conversationMembers.conversationId }).from(conversationMembers).where(eq(conversationMembers.userId, userId)).all()).map((r) => r.id);
+  for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map((id) => membershipChanged(env, id)));
+}
 
 /**
  * Gets or creates the 1-on-1 conversation of two users (unique `pair_key`, so
  * concurrent creation yields one). Someone who left it is a member again when
  * it is addressed again.
  */
-export async function getOrCreatePair(db: Db, meId: string, otherId: string): Promise<{ conversation: Conversation; created: boolean }> {
+export async function getOrCreatePair(env: Env, db: Db, meId: string, otherId: string): Promise<{ conversation: Conversation; created: boolean }> {
   if (meId === otherId) throw badRequest("receiverId: you cannot start a conversation with yourself");
   const key = pairKey(meId, otherId);
   const existing = await db
@@ -106,8 +101,9 @@ export async function getOrCreatePair(db: Db, meId: string, otherId: string): Pr
     const now = new Date();
     await db.batch([
       db.update(conversations).set({ status: "active", updatedAt: now }).where(eq(conversations.id, c.id)),
-      ...insertMembers(db, c.id, [meId, otherId], now, currentSeq(c.id)),
+      ...insertMembers(db, c.id, [meId, otherId], now),
     ] as const);
+    await membershipChanged(env, c.id);
     return { conversation: { ...c, status: "active", updatedAt: now }, created: false };
   }
   const now = new Date();
@@ -118,14 +114,11 @@ export async function getOrCreatePair(db: Db, meId: string, otherId: string): Pr
     createdBy: meId,
     status: "active",
     pairKey: key,
-    lastSeq: 0,
-    lastMessageId: null,
-    lastMessageAt: null,
     createdAt: now,
     updatedAt: now,
   };
   try {
-    await db.batch([db.insert(conversations).values(conversation), ...insertMembers(db, conversation.id, [meId, otherId], now, 0)] as const);
+    await db.batch([db.insert(conversations).values(conversation), ...insertMembers(db, conversation.id, [meId, otherId], now)] as const);
     return { conversation, created: true };
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
@@ -166,78 +159,59 @@ export async function createGroup(db: Db, creatorId: string, name: string, refs:
     createdBy: creatorId,
     status: "active",
     pairKey: null,
-    lastSeq: 0,
-    lastMessageId: null,
-    lastMessageAt: null,
     createdAt: now,
     updatedAt: now,
   };
   await db.batch([
     db.insert(conversations).values(conversation),
-    ...insertMembers(db, conversation.id, [creatorId, ...invited.map((u) => u.id)], now, 0),
+    ...insertMembers(db, conversation.id, [creatorId, ...invited.map((u) => u.id)], now),
   ] as const);
   return conversation;
 }
 
 /**
  * The caller's conversations as view records, ordered by last activity
- * (last message, else creation), newest first. Four reads in one round trip,
- * none of them with an unbounded parameter list.
+ * (last message, else creation), newest first: the conversations and their
+ * members from D1 (one round trip), last messages and unread counts from the
+ * caller's inbox (UserHub).
  */
-async function loadRecords(db: Db, viewerId: string, conversationId?: string): Promise<ConversationRecord[]> {
+async function loadRecords(env: Env, db: Db, viewerId: string, conversationId?: string): Promise<ConversationRecord[]> {
   const viewer = conversationId
     ? and(eq(conversationMembers.userId, viewerId), eq(conversationMembers.conversationId, conversationId))
     : eq(conversationMembers.userId, viewerId);
   const mine = db.select({ id: conversationMembers.conversationId }).from(conversationMembers).where(viewer);
-  const lastIds = db.select({ id: conversations.lastMessageId }).from(conversations).where(inArray(conversations.id, mine));
-  // D1 batches map rows by column name: joined selects here must not repeat a column name.
-  const [rows, memberRows, lastMessages, lastSenders] = await db.batch([
-    db
-      .select({ conversation: conversations, unreadCount: conversationMembers.unreadCount })
-      .from(conversationMembers)
-      .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
-      .where(viewer)
-      .orderBy(desc(sql`coalesce(${conversations.lastMessageAt}, ${conversations.createdAt})`), desc(conversations.id)),
-    db
-      .select({ conversationId: conversationMembers.conversationId, user: users })
-      .from(conversationMembers)
-      .innerJoin(users, eq(users.id, conversationMembers.userId))
-      .where(inArray(conversationMembers.conversationId, mine))
-      .orderBy(asc(conversationMembers.joinedAt), asc(sql`${conversationMembers}.rowid`)),
-    db
-      .select()
-      .from(messages)
-      .where(inArray(messages.id, lastIds)),
-    db
-      .select()
-      .from(users)
-      .where(inArray(users.id, db.select({ id: messages.senderId }).from(messages).where(inArray(messages.id, lastIds)))),
-  ] as const);
+  const [[rows, memberRows], inbox] = await Promise.all([
+    db.batch([
+      db.select().from(conversations).where(inArray(conversations.id, mine)),
+      db
+        .select({ conversationId: conversationMembers.conversationId, user: users })
+        .from(conversationMembers)
+        .innerJoin(users, eq(users.id, conversationMembers.userId))
+        .where(inArray(conversationMembers.conversationId, mine))
+        .orderBy(asc(conversationMembers.joinedAt), asc(sql`${conversationMembers}.rowid`)),
+    ] as const),
+    userHub(env, viewerId).inbox(),
+  ]);
   const membersOf = new Map<string, User[]>();
   for (const r of memberRows) {
     const list = membersOf.get(r.conversationId) ?? [];
     list.push(r.user);
     membersOf.set(r.conversationId, list);
   }
-  const senderOf = new Map(lastSenders.map((u) => [u.id, u]));
-  const lastOf = new Map(lastMessages.map((m) => [m.conversationId, { message: m, sender: senderOf.get(m.senderId) }]));
-  return rows.map(({ conversation, unreadCount }) => {
-    const last = lastOf.get(conversation.id);
-    return {
-      conversation,
-      members: membersOf.get(conversation.id) ?? [],
-      unreadCount,
-      lastMessage: last?.message ?? null,
-      lastSender: last?.sender ?? null,
-    };
+  const entryOf = new Map(inbox.map((e) => [e.conversationId, e]));
+  const records = rows.map((conversation) => {
+    const entry = entryOf.get(conversation.id);
+    return { conversation, members: membersOf.get(conversation.id) ?? [], unreadCount: entry?.unread ?? 0, last: entry?.last ?? null };
   });
+  const activity = (r: ConversationRecord) => (r.last?.createdAt ?? r.conversation.createdAt).getTime();
+  return records.sort((a, b) => activity(b) - activity(a) || (a.conversation.id < b.conversation.id ? 1 : -1));
 }
 
-export const listConversations = (db: Db, viewerId: string) => loadRecords(db, viewerId);
+export const listConversations = (env: Env, db: Db, viewerId: string) => loadRecords(env, db, viewerId);
 
 /** One conversation as the caller sees it; 404 when not a member. */
-export async function getConversation(db: Db, conversationId: string, viewerId: string): Promise<ConversationRecord> {
-  const [record] = await loadRecords(db, viewerId, conversationId);
+export async function getConversation(env: Env, db: Db, conversationId: string, viewerId: string): Promise<ConversationRecord> {
+  const [record] = await loadRecords(env, db, viewerId, conversationId);
   if (!record) throw conversationNotFound();
   return record;
 }
@@ -247,7 +221,7 @@ function requireGroup(c: Conversation, action: string) {
 }
 
 /** Any member may add members to a group (003). */
-export async function addMembers(db: Db, conversationId: string, actorId: string, refs: string[]): Promise<ConversationRecord> {
+export async function addMembers(env: Env, db: Db, conversationId: string, actorId: string, refs: string[]): Promise<ConversationRecord> {
   const { conversation } = await requireMembership(db, conversationId, actorId);
   requireGroup(conversation, "adding members");
   const added = others(await resolveMembers(db, refs), actorId);
@@ -256,13 +230,14 @@ export async function addMembers(db: Db, conversationId: string, actorId: string
   const now = new Date();
   await db.batch([
     db.update(conversations).set({ updatedAt: now }).where(eq(conversations.id, conversationId)),
-    ...insertMembers(db, conversationId, added.map((u) => u.id), now, currentSeq(conversationId)),
+    ...insertMembers(db, conversationId, added.map((u) => u.id), now),
   ] as const);
-  return getConversation(db, conversationId, actorId);
+  await membershipChanged(env, conversationId);
+  return getConversation(env, db, conversationId, actorId);
 }
 
 /** Only the creator removes members (003); leaving is `leaveConversation`. */
-export async function removeMembers(db: Db, conversationId: string, actorId: string, refs: string[]): Promise<ConversationRecord> {
+export async function removeMembers(env: Env, db: Db, conversationId: string, actorId: string, refs: string[]): Promise<ConversationRecord> {
   const { conversation } = await requireMembership(db, conversationId, actorId);
   requireGroup(conversation, "removing members");
   if (conversation.createdBy !== actorId) throw forbidden("Only the group creator can remove members");
@@ -281,16 +256,17 @@ export async function removeMembers(db: Db, conversationId: string, actorId: str
     db.delete(conversationMembers).where(and(eq(conversationMembers.conversationId, conversationId), inArray(conversationMembers.userId, ids))),
     db.update(conversations).set({ updatedAt: new Date() }).where(eq(conversations.id, conversationId)),
   ] as const);
-  return getConversation(db, conversationId, actorId);
+  await membershipChanged(env, conversationId);
+  return getConversation(env, db, conversationId, actorId);
 }
 
 /** Only the creator renames a group (003). */
-export async function renameGroup(db: Db, conversationId: string, actorId: string, name: string): Promise<ConversationRecord> {
+export async function renameGroup(env: Env, db: Db, conversationId: string, actorId: string, name: string): Promise<ConversationRecord> {
   const { conversation } = await requireMembership(db, conversationId, actorId);
   requireGroup(conversation, "renaming");
   if (conversation.createdBy !== actorId) throw forbidden("Only the group creator can update the group");
   await db.update(conversations).set({ name, updatedAt: new Date() }).where(eq(conversations.id, conversationId));
-  return getConversation(db, conversationId, actorId);
+  return getConversation(env, db, conversationId, actorId);
 }
 
 /**
@@ -298,7 +274,7 @@ export async function renameGroup(db: Db, conversationId: string, actorId: strin
  * the longest-standing remaining member becomes its creator; the last member
  * leaving archives the conversation.
  */
-export async function leaveConversation(db: Db, conversationId: string, userId: string): Promise<{ conversationId: string; status: string; createdBy: string }> {
+export async function leaveConversation(env: Env, db: Db, conversationId: string, userId: string): Promise<{ conversationId: string; status: string; createdBy: string }> {
   const { conversation } = await requireMembership(db, conversationId, userId);
   const next = await db
     .select({ userId: conversationMembers.userId })
@@ -312,52 +288,6 @@ export async function leaveConversation(db: Db, conversationId: string, userId: 
     db.delete(conversationMembers).where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId))),
     db.update(conversations).set({ status, createdBy, updatedAt: new Date() }).where(eq(conversations.id, conversationId)),
   ] as const);
+  await membershipChanged(env, conversationId);
   return { conversationId, status, createdBy };
 }
-
-/**
- * Marks everything in the conversation read for the caller: the read position
- * jumps to the conversation's last sequence number and the counter resets.
- * Returns how many messages became read (the counter before the reset).
- */
-export async function markConversationRead(db: Db, conversationId: string, userId: string): Promise<number> {
-  return (await readConversation(db, conversationId, userId)).modifiedCount;
-}
-
-/**
- * `markConversationRead` with the read position before and after, for the
- * real-time read receipts (src/realtime/deliver.ts `notifyRead`).
- */
-export async function readConversation(
-  db: Db,
-  conversationId: string,
-  userId: string,
-): Promise<{ modifiedCount: number; readSeqBefore: number; readSeqAfter: number }> {
-  const where = and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId));
-  const [before, , after] = await db.batch([
-    db.select({ unreadCount: conversationMembers.unreadCount, readSeq: conversationMembers.readSeq }).from(conversationMembers).where(where),
-    db
-      .update(conversationMembers)
-      .set({ readSeq: sql`max(${conversationMembers.readSeq}, ${currentSeq(conversationId)})`, unreadCount: 0, readAt: new Date() })
-      .where(where),
-    db.select({ readSeq: conversationMembers.readSeq }).from(conversationMembers).where(where),
-  ] as const);
-  if (!before.length) throw conversationNotFound();
-  return { modifiedCount: before[0].unreadCount, readSeqBefore: before[0].readSeq, readSeqAfter: after[0]?.readSeq ?? before[0].readSeq };
-}
-
-/** Total unread messages across the caller's conversations (sum of counters). */
-export async function unreadTotal(db: Db, userId: string): Promise<number> {
-  const row = await db
-    .select({ n: sql<number>`coalesce(sum(${conversationMembers.unreadCount}), 0)` })
-    .from(conversationMembers)
-    .where(eq(conversationMembers.userId, userId))
-    .get();
-  return Number(row?.n ?? 0);
-}
-
-export async function unreadIn(db: Db, conversationId: string, userId: string): Promise<number> {
-  const { member } = await requireMembership(db, conversationId, userId);
-  return member.unreadCount;
-}
-

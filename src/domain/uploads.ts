@@ -4,7 +4,7 @@
  * (not deleted) message that references it (`messages.upload_id`).
  */
 import { and, eq, sql } from "drizzle-orm";
-import { conversationMembers, messages, type Upload, uploads } from "../db/schema";
+import { conversationMembers, type Upload, uploadRefs, uploads } from "../db/schema";
 import type { Env } from "../env";
 import { config } from "../lib/config";
 import { ApiError, badRequest, forbidden, notFound } from "../lib/errors";
@@ -94,12 +94,12 @@ export async function canReadUpload(db: Db, upload: Upload, userId: string): Pro
   if (upload.ownerId === userId) return true;
   const row = await db
     .select({ one: sql<number>`1` })
-    .from(messages)
+    .from(uploadRefs)
     .innerJoin(
       conversationMembers,
-      and(eq(conversationMembers.conversationId, messages.conversationId), eq(conversationMembers.userId, userId)),
+      and(eq(conversationMembers.conversationId, uploadRefs.conversationId), eq(conversationMembers.userId, userId)),
     )
-    .where(and(eq(messages.uploadId, upload.id), eq(messages.deleted, false)))
+    .where(eq(uploadRefs.uploadId, upload.id))
     .limit(1)
     .get();
   return row !== undefined;

@@ -37,3 +37,27 @@ export const isUuid = (s: string) => UUID_RE.test(s);
 export const isUserRef = (s: string) => isObjectId(s) || isUuid(s);
 
 export const uuid = () => crypto.randomUUID();
+
+/** 8 hex digits (FNV-1a, 32 bits) naming a conversation inside message ids. */
+export function conversationTag(conversationId: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < conversationId.length; i++) {
+    h ^= conversationId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+/**
+ * A message `_id`: 24 hex like every other id, time-ordered, and carrying
+ * its conversation's tag (bytes 4-7) and its `seq` (bytes 8-11), so a
+ * message named by id alone is found among the caller's conversations
+ * without an index of every message.
+ */
+export function messageId(at: number, conversationId: string, seq: number): string {
+  const seconds = Math.floor(at / 1000) >>> 0;
+  return seconds.toString(16).padStart(8, "0") + conversationTag(conversationId) + (seq >>> 0).toString(16).padStart(8, "0");
+}
+
+/** The conversation tag inside a message id. */
+export const messageConversationTag = (messageId: string) => messageId.slice(8, 16);

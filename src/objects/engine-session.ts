@@ -525,6 +525,11 @@ export class EngineSession extends DurableObject<Env> {
     return true;
   }
 
+  /** Whether this connection is still open (the user's hub sweeps sessions whose connection is gone). */
+  async alive(): Promise<boolean> {
+    return !!this.meta && !this.closing;
+  }
+
   /** For tests and diagnostics. */
   async inspect() {
     const meta = this.meta;

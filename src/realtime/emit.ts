@@ -6,9 +6,12 @@
  * dialect get the 001/002 event names, `chat-socket` connections the 004
  * names. A plain list goes to every connection alike.
  */
+import type { InboxEntry } from "../domain/message-model";
 import type { Env } from "../env";
 import type { Dialect } from "../lib/tokens";
-import { engineSessionStub } from "./gateway";
+import { engineSessionStub, userHub } from "../objects/stubs";
+
+export { userHub };
 
 export type EventArgs = [event: string, ...args: unknown[]];
 export type Outbound = EventArgs[] | Record<Dialect, EventArgs[]>;
@@ -17,7 +20,6 @@ export function eventsFor(out: Outbound, dialect: Dialect): EventArgs[] {
   return Array.isArray(out) ? out : out[dialect];
 }
 
-export const userHub = (env: Env, userId: string) => env.USER_HUB.get(env.USER_HUB.idFromName(userId));
 
 /** Who among a user's connections gets an emit, and what the user's hub records with it. */
 export interface EmitOptions {
@@ -26,7 +28,27 @@ export interface EmitOptions {
   /** only the connection of this recovery session id (a room joined by one connection) */
   onlyPid?: string | null;
   /** a message this emit carries (marked delivered when it is replayed to a recovering connection) */
-  delivery?: { messageId: string; conversationId: string; senderId: string; seq: number } | null;
+  delivery?: DeliveryTag | null;
+}
+
+/** What a recipient's hub records about a message it carries, to mark it delivered when replayed. */
+export interface DeliveryTag {
+  messageId: string;
+  conversationId: string;
+  senderId: string;
+  seq: number;
+}
+
+/**
+ * One call from a conversation's room to a member's UserHub: the member's
+ * inbox entry for that conversation (or its removal) and/or events for the
+ * member's connections. Answers the connections reached (-1 when `onlyPid`
+ * names a connection the hub no longer knows).
+ */
+export interface HubCall {
+  inbox?: InboxEntry | { conversationId: string; drop: true };
+  out?: Outbound;
+  opts?: EmitOptions;
 }
 
 /** Emits to every live connection of `userId`; resolves to the number of connections reached. */

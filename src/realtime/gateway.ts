@@ -10,6 +10,7 @@
  * `{"code":n,"message":"..."}`.
  */
 import type { Env } from "../env";
+import { engineSessionStub } from "../objects/stubs";
 import { connectAllowed } from "../lib/rate-limit";
 import { newSid, SID_PATTERN } from "./engine/codec";
 
@@ -50,7 +51,6 @@ export function engineError(to: Request | Record<string, string>, error: { code:
   });
 }
 
-export const engineSessionStub = (env: Env, sid: string) => env.ENGINE_SESSION.get(env.ENGINE_SESSION.idFromName(sid));
 
 export async function handleRealtime(request: Request, env: Env, _ctx: ExecutionContext): Promise<Response> {
   const url = new URL(request.url);

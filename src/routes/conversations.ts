@@ -14,12 +14,12 @@ import {
   getOrCreatePair,
   leaveConversation,
   listConversations,
-  readConversation,
+  peopleChanged,
   removeMembers,
   renameGroup,
   assertNotBlockedBy,
 } from "../domain/conversations";
-import { conversationHistory, messagesSince, parseSince } from "../domain/messages";
+import { conversationHistory, messagesSince, parseSince, readConversation } from "../domain/messages";
 import { getMetadata, upsertMetadata } from "../domain/metadata";
 import { findUserByEmail, findUserByRef } from "../domain/users";
 import { ApiError, describeZodError, notFound } from "../lib/errors";
@@ -28,7 +28,6 @@ import { Email, EntityId, UserRef } from "../lib/schemas";
 import { conversation003, conversationStart004, conversationSummary004, envelope } from "../views/conversation";
 import { message004 } from "../views/message";
 import { metadataView } from "../views/friend";
-import { afterResponse, notifyRead } from "../realtime/deliver";
 import { SinceQuery } from "./messages";
 
 const conversationsRouter = createRouter();
@@ -80,8 +79,8 @@ conversationsRouter.openapi(
     const other = await findUserByRef(c.var.db, (body.receiverId ?? body.recipientId ?? body.userId)!);
     if (!other) throw notFound("Receiver not found");
     await assertNotBlockedBy(c.var.db, other.id, me);
-    const { conversation, created } = await getOrCreatePair(c.var.db, me, other.id);
-    const record = await getConversation(c.var.db, conversation.id, me);
+    const { conversation, created } = await getOrCreatePair(c.env, c.var.db, me, other.id);
+    const record = await getConversation(c.env, c.var.db, conversation.id, me);
     return created
       ? c.json(envelope(201, "1-on-1 conversation created successfully", conversation003(record)), 201)
       : c.json(envelope(200, "1-on-1 conversation retrieved successfully", conversation003(record)), 200);
@@ -105,7 +104,7 @@ conversationsRouter.openapi(
   async (c) => {
     const { name, members } = c.req.valid("json");
     const conversation = await createGroup(c.var.db, c.var.auth.id, name, members);
-    const record = await getConversation(c.var.db, conversation.id, c.var.auth.id);
+    const record = await getConversation(c.env, c.var.db, conversation.id, c.var.auth.id);
     return c.json(envelope(201, "Group conversation created successfully", conversation003(record)), 201);
   },
 );
@@ -126,7 +125,7 @@ conversationsRouter.openapi(
     responses: { 200: described("Conversations, ordered by last activity (newest first)") },
   }),
   async (c) => {
-    const records = await listConversations(c.var.db, c.var.auth.id);
+    const records = await listConversations(c.env, c.var.db, c.var.auth.id);
     if (c.var.dialect === "chat-socket") return c.json(records.map(conversationSummary004));
     return c.json(envelope(200, "Conversations retrieved successfully", records.map(conversation003)));
   },
@@ -176,8 +175,8 @@ conversationsRouter.openapi(
     if (!other) throw notFound("Target user not found");
     if (other.id === me) throw new ApiError(422, "to_email: you cannot start a conversation with yourself");
     await assertNotBlockedBy(c.var.db, other.id, me);
-    const { conversation } = await getOrCreatePair(c.var.db, me, other.id);
-    const record = await getConversation(c.var.db, conversation.id, me);
+    const { conversation } = await getOrCreatePair(c.env, c.var.db, me, other.id);
+    const record = await getConversation(c.env, c.var.db, conversation.id, me);
     return c.json(conversationStart004(record));
   },
   validationHook(422),
@@ -196,7 +195,7 @@ conversationsRouter.openapi(
     responses: { 200: described("`{success, statusCode, message, data: conversation}`"), 404: described("No such conversation, or not a member") },
   }),
   async (c) => {
-    const record = await getConversation(c.var.db, c.req.valid("param").conversationId, c.var.auth.id);
+    const record = await getConversation(c.env, c.var.db, c.req.valid("param").conversationId, c.var.auth.id);
     return c.json(envelope(200, "Conversation retrieved successfully", conversation003(record)));
   },
 );
@@ -217,7 +216,7 @@ conversationsRouter.openapi(
     },
   }),
   async (c) => {
-    const record = await renameGroup(c.var.db, c.req.valid("param").conversationId, c.var.auth.id, c.req.valid("json").name);
+    const record = await renameGroup(c.env, c.var.db, c.req.valid("param").conversationId, c.var.auth.id, c.req.valid("json").name);
     return c.json(envelope(200, "Conversation updated successfully", conversation003(record)));
   },
 );
@@ -238,7 +237,7 @@ conversationsRouter.openapi(
     },
   }),
   async (c) => {
-    const record = await addMembers(c.var.db, c.req.valid("param").conversationId, c.var.auth.id, c.req.valid("json").members);
+    const record = await addMembers(c.env, c.var.db, c.req.valid("param").conversationId, c.var.auth.id, c.req.valid("json").members);
     return c.json(envelope(200, "Members added successfully", conversation003(record)));
   },
 );
@@ -259,7 +258,7 @@ conversationsRouter.openapi(
     },
   }),
   async (c) => {
-    const record = await removeMembers(c.var.db, c.req.valid("param").conversationId, c.var.auth.id, c.req.valid("json").members);
+    const record = await removeMembers(c.env, c.var.db, c.req.valid("param").conversationId, c.var.auth.id, c.req.valid("json").members);
     return c.json(envelope(200, "Members removed successfully", conversation003(record)));
   },
 );
@@ -275,7 +274,7 @@ conversationsRouter.openapi(
     responses: { 200: described("`{success, statusCode, message, data:{conversationId, status, createdBy}}`"), 404: described("Not a member") },
   }),
   async (c) => {
-    const result = await leaveConversation(c.var.db, c.req.valid("param").conversationId, c.var.auth.id);
+    const result = await leaveConversation(c.env, c.var.db, c.req.valid("param").conversationId, c.var.auth.id);
     return c.json(envelope(200, "Left conversation successfully", { _id: result.conversationId, ...result }));
   },
 );
@@ -306,10 +305,10 @@ conversationsRouter.openapi(
   async (c) => {
     const { skip, limit, since } = c.req.valid("query");
     if (since !== undefined) {
-      const caught = await messagesSince(c.var.db, c.req.valid("param").conversationId, c.var.auth.id, parseSince(since)!, limit);
+      const caught = await messagesSince(c.env, c.req.valid("param").conversationId, c.var.auth.id, parseSince(since)!, limit);
       return c.json(caught.records.map(message004));
     }
-    const page = await conversationHistory(c.var.db, c.req.valid("param").conversationId, c.var.auth.id, skip, limit);
+    const page = await conversationHistory(c.env, c.req.valid("param").conversationId, c.var.auth.id, skip, limit);
     return c.json(page.records.map(message004));
   },
   validationHook(422),
@@ -327,8 +326,7 @@ conversationsRouter.openapi(
   }),
   async (c) => {
     const conversationId = c.req.valid("param").conversationId;
-    const read = await readConversation(c.var.db, conversationId, c.var.auth.id);
-    afterResponse(c.executionCtx, "read receipts", () => notifyRead(c.env, c.var.db, { conversationId, readerId: c.var.auth.id, ...read }));
+    const read = await readConversation(c.env, conversationId, c.var.auth.id);
     return c.json({ message: "Conversation marked as read", success: true, conversation_id: conversationId, modifiedCount: read.modifiedCount });
   },
   validationHook(422),
@@ -357,7 +355,10 @@ conversationsRouter.openapi(
     responses: { 200: described("The stored metadata `{_id, userId, otherUserId, isPinned, isBlocked, customRingtone, isFavorite}`"), 404: described("No such user") },
   }),
   async (c) => {
-    const meta = await upsertMetadata(c.var.db, c.var.auth.id, c.req.valid("param").otherUserId, c.req.valid("json"));
+    const changes = c.req.valid("json");
+    const meta = await upsertMetadata(c.var.db, c.var.auth.id, c.req.valid("param").otherUserId, changes);
+    // the pair's room refuses messages from a blocked user: it reloads the block state
+    if (changes.isBlocked !== undefined) await peopleChanged(c.env, c.var.db, c.var.auth.id, meta.otherUserId);
     return c.json({ success: true, ...metadataView(meta) });
   },
 );

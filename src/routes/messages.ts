@@ -7,7 +7,6 @@
  * before `/{otherUserId}` and `/{messageId}`.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { readConversation, unreadIn, unreadTotal } from "../domain/conversations";
 import {
   conversationHistory,
   deleteMessage,
@@ -16,13 +15,15 @@ import {
   markMessageRead,
   messagesSince,
   parseSince,
+  readConversation,
   sendMessage,
+  unreadIn,
+  unreadTotal,
 } from "../domain/messages";
 import { ApiError, as422, describeZodError, errorBody } from "../lib/errors";
 import { bearer, createRouter, described, jsonBody } from "../lib/http";
 import { fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, Text } from "../lib/message-inputs";
 import { EntityId, pageQuery, UserRef } from "../lib/schemas";
-import { afterResponse, notifyRead } from "../realtime/deliver";
 import { envelope } from "../views/conversation";
 import { message001, message003, message004 } from "../views/message";
 
@@ -175,7 +176,7 @@ messagesRouter.openapi(
     responses: { 200: described("`{success, statusCode, message, data:{unreadCount}}`") },
   }),
   async (c) => {
-    const unreadCount = await unreadTotal(c.var.db, c.var.auth.id);
+    const unreadCount = await unreadTotal(c.env, c.var.auth.id);
     return c.json(envelope(200, "Unread count retrieved", { unreadCount, count: unreadCount }));
   },
 );
@@ -192,7 +193,7 @@ messagesRouter.openapi(
   }),
   async (c) => {
     const conversationId = c.req.valid("param").conversationId;
-    const unreadCount = await unreadIn(c.var.db, conversationId, c.var.auth.id);
+    const unreadCount = await unreadIn(c.env, conversationId, c.var.auth.id);
     return c.json(envelope(200, "Unread count retrieved", { unreadCount, count: unreadCount, conversationId }));
   },
 );
@@ -220,7 +221,7 @@ messagesRouter.openapi(
     const { page, limit, since } = c.req.valid("query");
     if (since !== undefined) {
       const conversationId = c.req.valid("param").conversationId;
-      const caught = await messagesSince(c.var.db, conversationId, c.var.auth.id, parseSince(since)!, limit);
+      const caught = await messagesSince(c.env, conversationId, c.var.auth.id, parseSince(since)!, limit);
       return c.json(
         envelope(200, "Messages retrieved successfully", {
           messages: caught.records.map(message003),
@@ -230,7 +231,7 @@ messagesRouter.openapi(
         }),
       );
     }
-    const result = await conversationHistory(c.var.db, c.req.valid("param").conversationId, c.var.auth.id, (page - 1) * limit, limit);
+    const result = await conversationHistory(c.env, c.req.valid("param").conversationId, c.var.auth.id, (page - 1) * limit, limit);
     const totalPages = Math.ceil(result.total / limit);
     return c.json(
       envelope(200, "Messages retrieved successfully", {
@@ -260,8 +261,7 @@ messagesRouter.openapi(
   }),
   async (c) => {
     const conversationId = c.req.valid("param").conversationId;
-    const read = await readConversation(c.var.db, conversationId, c.var.auth.id);
-    afterResponse(c.executionCtx, "read receipts", () => notifyRead(c.env, c.var.db, { conversationId, readerId: c.var.auth.id, ...read }));
+    const read = await readConversation(c.env, conversationId, c.var.auth.id);
     return c.json(envelope(200, "Messages marked as read", { modifiedCount: read.modifiedCount }));
   },
 );
@@ -280,10 +280,7 @@ messagesRouter.openapi(
   }),
   async (c) => {
     const messageId = c.req.valid("param").messageId;
-    const { record, conversation, readSeqBefore, readSeqAfter } = await markMessageRead(c.var.db, messageId, c.var.auth.id);
-    afterResponse(c.executionCtx, "read receipts", () =>
-      notifyRead(c.env, c.var.db, { conversationId: conversation.id, readerId: c.var.auth.id, readSeqBefore, readSeqAfter, messageId }),
-    );
+    const { record } = await markMessageRead(c.env, c.var.db, messageId, c.var.auth.id);
     return c.json(envelope(200, "Message marked as read", message003(record)));
   },
 );
@@ -310,7 +307,7 @@ messagesRouter.openapi(
   }),
   async (c) => {
     const b = c.req.valid("json");
-    const { record } = await editMessage(c.var.db, c.req.valid("param").messageId, c.var.auth.id, (b.message ?? b.text)!);
+    const { record } = await editMessage(c.env, c.var.db, c.req.valid("param").messageId, c.var.auth.id, (b.message ?? b.text)!);
     return c.json(envelope(200, "Message updated successfully", message003(record)));
   },
 );
@@ -330,7 +327,7 @@ messagesRouter.openapi(
     },
   }),
   async (c) => {
-    const { record } = await deleteMessage(c.var.db, c.req.valid("param").messageId, c.var.auth.id);
+    const { record } = await deleteMessage(c.env, c.var.db, c.req.valid("param").messageId, c.var.auth.id);
     return c.json(envelope(200, "Message deleted successfully", message003(record)));
   },
 );
@@ -353,7 +350,7 @@ messagesRouter.openapi(
   }),
   async (c) => {
     const { page, limit } = c.req.valid("query");
-    const { page: result } = await historyWithUser(c.var.db, c.var.auth.id, c.req.valid("param").otherUserId, (page - 1) * limit, limit);
+    const { page: result } = await historyWithUser(c.env, c.var.db, c.var.auth.id, c.req.valid("param").otherUserId, (page - 1) * limit, limit);
     return c.json(result.records.map(message001));
   },
 );

@@ -5,6 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { statusHistory, statusSchedules, statusTemplates } from "../db/schema";
+import { peopleChanged } from "../domain/conversations";
 import { armStatusTimer } from "../domain/status";
 import { searchUsers, updateProfile } from "../domain/users";
 import { config } from "../lib/config";
@@ -95,6 +96,9 @@ usersRouter.openapi(
     });
     // schedules keep their local wall-clock time: a new zone moves the next start or end
     if (updated.timezone !== c.var.user.timezone) await armStatusTimer(c.env, updated.id);
+    // conversations show the name, email, handle and image: their rooms reload them
+    const before = c.var.user;
+    if ((["name", "email", "username", "profileImage"] as const).some((k) => updated[k] !== before[k])) await peopleChanged(c.env, c.var.db, updated.id);
     const token = await issueToken(c.env, { sub: updated.id, uid: updated.userId, dlc: c.var.dialect });
     return c.json({ ...userSelf(updated), token });
   },

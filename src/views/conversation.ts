@@ -6,7 +6,8 @@
  * 004: summaries `{conversation_id, participants:[emails], last_message, last_message_time,
  *       last_message_sender, unread_count}` and the start answer `{conversation_id, participants}`.
  */
-import type { Conversation, Message, User } from "../db/schema";
+import type { Conversation, User } from "../db/schema";
+import type { LastMessage } from "../domain/message-model";
 import { iso } from "./common";
 import { userRef } from "./user";
 
@@ -17,19 +18,19 @@ export interface ConversationRecord {
   members: User[];
   /** The caller's unread count in this conversation. */
   unreadCount: number;
-  lastMessage: Message | null;
-  lastSender: User | null;
+  /** the last message (from the caller's inbox) */
+  last: LastMessage | null;
 }
 
 function lastMessage003(r: ConversationRecord) {
-  const m = r.lastMessage;
+  const m = r.last;
   if (!m) return null;
   return {
     _id: m.id,
-    message: m.deleted ? "" : m.text,
+    message: m.text,
     messageType: m.type,
     senderId: m.senderId,
-    senderName: r.lastSender?.name ?? null,
+    senderName: m.sender?.name ?? null,
     timestamp: iso(m.createdAt),
     deleted: m.deleted,
     edited: m.edited,
@@ -46,7 +47,7 @@ export function conversation003(r: ConversationRecord) {
     createdBy: c.createdBy,
     status: c.status,
     lastMessage: lastMessage003(r),
-    lastMessageAt: iso(c.lastMessageAt),
+    lastMessageAt: iso(r.last?.createdAt ?? null),
     unreadCount: r.unreadCount,
     createdAt: iso(c.createdAt),
     updatedAt: iso(c.updatedAt),
@@ -57,16 +58,16 @@ const participants = (members: User[]) => members.map((u) => u.email ?? u.userna
 
 export function conversationSummary004(r: ConversationRecord) {
   const c = r.conversation;
-  const m = r.lastMessage;
+  const m = r.last;
   return {
     conversation_id: c.id,
     _id: c.id,
     type: c.type,
     name: c.name,
     participants: participants(r.members),
-    last_message: m ? (m.deleted ? "" : m.text) : null,
-    last_message_time: iso(c.lastMessageAt),
-    last_message_sender: r.lastSender ? (r.lastSender.email ?? r.lastSender.username) : null,
+    last_message: m ? m.text : null,
+    last_message_time: iso(m?.createdAt ?? null),
+    last_message_sender: m?.sender ? (m.sender.email ?? m.sender.username) : null,
     unread_count: r.unreadCount,
   };
 }

@@ -11,27 +11,12 @@
  * A deleted message keeps its row, but its text, attachment and payload are
  * never served: text is "" and attachment/fileUrl/payload are null.
  */
-import type { Message, User } from "../db/schema";
+import type { Message, MessageRecord, SeenEntry } from "../domain/message-model";
+import type { Outbound } from "../realtime/emit";
 import { iso } from "./common";
 import { userRef } from "./user";
 
-export interface SeenEntry {
-  /** the reader's `_id` */
-  userId: string;
-  timestamp: Date | null;
-}
-
-/** A stored message with everything its views need. */
-export interface MessageRecord {
-  message: Message;
-  sender: User;
-  /** 1-on-1 only: the other member. */
-  recipient: User | null;
-  /** Members other than the sender whose read position covers this message. */
-  seenBy: SeenEntry[];
-  /** Read by the recipient (1-on-1) or by every other member (group). */
-  read: boolean;
-}
+export type { MessageRecord, SeenEntry };
 
 export type DeliveryStatus = "sent" | "delivered" | "read";
 
@@ -199,5 +184,33 @@ export function messageNotification(r: MessageRecord) {
     message_id: m.id,
     sender_email: r.sender.email,
     sender_name: r.sender.name,
+  };
+}
+
+/**
+ * What real-time delivery sends for a new message, per dialect:
+ * - recipients, standard (001/002/003): `receiveMessage` (001 view + 003's fields),
+ *   `receive_message` (002 view), `message_notification`;
+ * - recipients, chat-socket (004): `new_message` (004 view), `message_notification`;
+ * - the sender's own devices: standard `message_sent` `{success, message}` (002),
+ *   chat-socket `new_message`.
+ */
+export function messageEvents(r: MessageRecord): { toRecipients: Outbound; toSender: Outbound } {
+  const v002 = message002(r);
+  const v004 = message004(r);
+  const notification = messageNotification(r);
+  return {
+    toRecipients: {
+      standard: [
+        ["receiveMessage", receiveMessagePayload(r)],
+        ["receive_message", v002],
+        ["message_notification", notification],
+      ],
+      "chat-socket": [
+        ["new_message", v004],
+        ["message_notification", notification],
+      ],
+    },
+    toSender: { standard: [["message_sent", { success: true, message: v002 }]], "chat-socket": [["new_message", v004]] },
   };
 }

@@ -1,6 +1,11 @@
 /** Helpers for Workers-pool tests: requests through the real Worker entry. */
 import { env, exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { eq } from "drizzle-orm";
 import { createDb } from "../../src/db/client";
+import { conversations } from "../../src/db/schema";
+import { pairKey } from "../../src/domain/conversations";
+import { conversationRoom } from "../../src/objects/stubs";
 import { handlerFor, type SocketContext } from "../../src/realtime/events";
 import "../../src/realtime/handlers";
 
@@ -123,4 +128,37 @@ export function fakeSocket(u: TestUser, dialect: SocketContext["dialect"] = "sta
     return Promise.resolve(handler(ctx, payload)) as Promise<any>;
   };
   return { ctx, emitted, of, call };
+}
+
+/** A stored message row, as the conversation's room keeps it (src/db/room-schema.ts). */
+export type StoredMessage = {
+  seq: number;
+  id: string;
+  sender_id: string;
+  text: string;
+  delivered_at: number | null;
+  deleted: number;
+};
+
+/** Every message stored in a conversation's room, in seq order. */
+export async function roomMessages(conversationId: string): Promise<StoredMessage[]> {
+  return runInDurableObject(conversationRoom(env, conversationId), (_room, state) =>
+    state.storage.sql.exec<StoredMessage>("SELECT * FROM messages ORDER BY seq").toArray(),
+  );
+}
+
+/** Every message stored between two users (their 1-on-1 conversation; none when they never talked). */
+export async function pairMessages(aId: string, bId: string): Promise<StoredMessage[]> {
+  const row = await createDb(env.DB).select({ id: conversations.id }).from(conversations).where(eq(conversations.pairKey, pairKey(aId, bId))).get();
+  return row ? roomMessages(row.id) : [];
+}
+
+/**
+ * The local rate limiter counts in windows aligned to the clock's minutes: a
+ * test that must stay within one window starts at the beginning of a fresh
+ * one when fewer than `needMs` are left in the current one.
+ */
+export async function withinOneRateWindow(needMs: number): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < needMs) await new Promise((r) => setTimeout(r, left + 50));
 }

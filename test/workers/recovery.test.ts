@@ -10,11 +10,10 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDb } from "../../src/db/client";
-import { messages } from "../../src/db/schema";
 import { issueToken } from "../../src/lib/tokens";
 import { OUTBOX_RETAIN_MS, RECOVERY_WINDOW_MS } from "../../src/objects/user-hub";
 import { emitToUser } from "../../src/realtime/emit";
-import { api, makeUser, type TestUser } from "./helpers";
+import { api, makeUser, roomMessages, type TestUser } from "./helpers";
 import { eventOf, hubStub, sleep, type WsClient, wsHandshake } from "./realtime-helpers";
 
 const db = createDb(env.DB);
@@ -184,13 +183,14 @@ describe("the outbound log (UserHub)", () => {
     await emitToUser(env, ben._id, [["warm-up", 0]]); // Ben's only session is found gone: he is away, recoverable
     const sent = await api("POST", "/api/messages/send", { token: ann.token, body: { recipientId: ben._id, text: "while you were away" } });
     expect(sent.status).toBe(201);
-    const { conversationRoom } = await import("../../src/domain/messages");
+    const { conversationRoom } = await import("../../src/objects/stubs");
     await conversationRoom(env, sent.body.conversationId).deliveriesIdle();
-    expect((await db.select().from(messages).where(eq(messages.id, sent.body._id)).get())?.deliveredAt).toBeNull();
+    const stored = async () => (await roomMessages(sent.body.conversationId)).find((m) => m.id === sent.body._id);
+    expect((await stored())?.delivered_at).toBeNull();
 
     const back = await benHub.openSession(ben._id, fakeSid(), "standard", { pid: away.pid, offset: away.offset });
     expect(back.replay.map((r) => JSON.parse(r.event)[0])).toEqual(["warm-up", "receiveMessage", "receive_message", "message_notification"]);
-    await until(async () => !!(await db.select().from(messages).where(eq(messages.id, sent.body._id)).get())?.deliveredAt, "delivered");
+    await until(async () => !!(await stored())?.delivered_at, "delivered");
     await until(() => annSeen.some((e) => e[0] === "message_status"), "message_status to the sender");
     expect(annSeen.find((e) => e[0] === "message_status")![1]).toMatchObject({ messageId: sent.body._id, status: "delivered" });
     annSocket.client.close();

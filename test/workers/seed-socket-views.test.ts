@@ -6,7 +6,8 @@
  *   `lastSeen` included, like `user_offline`.
  */
 import { describe, expect, it } from "vitest";
-import type { Message, User } from "../../src/db/schema";
+import type { User } from "../../src/db/schema";
+import type { Message } from "../../src/domain/message-model";
 import { presenceEvents, userOfflinePayload, userOnlinePayload } from "../../src/views/presence";
 import { message001, type MessageRecord, receiveMessagePayload } from "../../src/views/message";
 

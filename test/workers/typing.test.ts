@@ -8,7 +8,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDb } from "../../src/db/client";
-import { conversationRoom } from "../../src/domain/messages";
+import { conversationRoom } from "../../src/objects/stubs";
 import { issueToken } from "../../src/lib/tokens";
 import { TYPING_TTL_MS } from "../../src/objects/conversation-room";
 import { handlerFor, type SocketContext } from "../../src/realtime/events";

@@ -12,9 +12,9 @@
  * - 004 `leave_conversation` `{conversation_id}` -> `left_conversation` `{conversation_id}`.
  */
 import { z } from "zod";
-import { createGroup, getConversation, requireMembership } from "../../domain/conversations";
-import { conversationRoom } from "../../domain/messages";
+import { conversationNotFound, createGroup, getConversation } from "../../domain/conversations";
 import { as422 } from "../../lib/errors";
+import { conversationRoom } from "../../objects/stubs";
 import { EntityId, UserRef } from "../../lib/schemas";
 import { conversation003, envelope } from "../../views/conversation";
 import { roomConfirmation004 } from "../../views/events";
@@ -29,20 +29,19 @@ const CreateGroup = z.object({
 onEvent("createGroup", async (ctx, payload) => {
   const { name, members } = parsePayload(CreateGroup, payload);
   const conversation = await createGroup(ctx.db, ctx.userId, name, members);
-  const record = await getConversation(ctx.db, conversation.id, ctx.userId);
+  const record = await getConversation(ctx.env, ctx.db, conversation.id, ctx.userId);
   return envelope(201, "Group conversation created successfully", conversation003(record));
 });
 
 async function joinRoom(ctx: SocketContext, conversationId: string) {
   const pid = requirePid(ctx);
-  await requireMembership(ctx.db, conversationId, ctx.userId);
-  await conversationRoom(ctx.env, conversationId).join(conversationId, ctx.userId, pid);
+  if (!(await conversationRoom(ctx.env, conversationId).join(conversationId, ctx.userId, pid))) throw conversationNotFound();
 }
 
 onEvent("joinGroup", async (ctx, payload) => {
   const { conversationId } = parsePayload(z.object({ conversationId: EntityId }), payload);
   await joinRoom(ctx, conversationId);
-  const record = await getConversation(ctx.db, conversationId, ctx.userId);
+  const record = await getConversation(ctx.env, ctx.db, conversationId, ctx.userId);
   return envelope(200, "Joined group successfully", conversation003(record));
 });
 
@@ -59,7 +58,9 @@ onEvent("join_conversation", async (ctx, payload) => {
 onEvent("leave_conversation", async (ctx, payload) => {
   const { conversation_id } = parsePayload(Room004, payload, 422);
   const pid = requirePid(ctx);
-  await as422(() => requireMembership(ctx.db, conversation_id, ctx.userId));
+  await as422(async () => {
+    if (!(await conversationRoom(ctx.env, conversation_id).isMember(conversation_id, ctx.userId))) throw conversationNotFound();
+  });
   await conversationRoom(ctx.env, conversation_id).leave(ctx.userId, pid);
   const body = roomConfirmation004(conversation_id);
   ctx.emit("left_conversation", body);

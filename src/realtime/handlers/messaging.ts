@@ -20,18 +20,26 @@
  *   ack and `synced_messages`: `{success, conversationId, messages, hasMore, lastSeq}`.
  */
 import { z } from "zod";
-import { readConversation, unreadTotal } from "../../domain/conversations";
-import { conversationHistory, historyWithUser, markMessageRead, messagesSince, parseSince, sendMessage } from "../../domain/messages";
+import {
+  conversationHistory,
+  historyWithUser,
+  markMessageRead,
+  messagesSince,
+  parseSince,
+  readConversation,
+  sendMessage,
+  unreadTotal,
+} from "../../domain/messages";
 import { findUserByRef } from "../../domain/users";
 import { ApiError, as422, badRequest } from "../../lib/errors";
+import { conversationTag, messageConversationTag } from "../../lib/ids";
 import { EntityId, MessageType, UserRef } from "../../lib/schemas";
 import { ClientMsgId, fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, Text } from "../../lib/message-inputs";
 import { envelope } from "../../views/conversation";
 import { markedAsRead004 } from "../../views/events";
 import { message001, message002, message003, message004, type MessageRecord } from "../../views/message";
-import { notifyRead } from "../deliver";
 import { onEvent, type SocketContext } from "../events";
-import { background, parsePayload, payloadObject } from "./payload";
+import { parsePayload, payloadObject } from "./payload";
 
 /** A dispatch key is given (null counts as absent: `{conversationId: null, recipientId}` is a 001 send). */
 const has = (p: Record<string, unknown>, key: string) => p[key] !== undefined && p[key] !== null;
@@ -104,13 +112,9 @@ onEvent("sendMessage", async (ctx, payload) => {
 
 onEvent("mark_message_read", async (ctx, payload) => {
   const { messageId } = parsePayload(z.object({ messageId: EntityId }), payload);
-  const { record, conversation, readSeqBefore, readSeqAfter } = await markMessageRead(ctx.db, messageId, ctx.userId);
+  const { record } = await markMessageRead(ctx.env, ctx.db, messageId, ctx.userId, { exceptPid: ctx.pid });
   const body = { success: true, message: message002(record) };
   ctx.emit("message_read_confirmed", body);
-  background(
-    "read receipts",
-    notifyRead(ctx.env, ctx.db, { conversationId: conversation.id, readerId: ctx.userId, readSeqBefore, readSeqAfter, messageId, exceptPid: ctx.pid }),
-  );
   return body;
 });
 
@@ -119,25 +123,20 @@ const MarkMessagesRead = z.object({ conversationId: EntityId, messageId: EntityI
 onEvent("markMessagesRead", async (ctx, payload) => {
   const b = parsePayload(MarkMessagesRead, payload);
   if (b.messageId) {
-    const { record, conversation, readSeqBefore, readSeqAfter } = await markMessageRead(ctx.db, b.messageId, ctx.userId);
-    if (conversation.id !== b.conversationId) throw badRequest("messageId: is not a message of this conversation");
-    background(
-      "read receipts",
-      notifyRead(ctx.env, ctx.db, { conversationId: conversation.id, readerId: ctx.userId, readSeqBefore, readSeqAfter, messageId: b.messageId }),
-    );
+    // checked before anything is written: the id carries its conversation's tag
+    if (messageConversationTag(b.messageId) !== conversationTag(b.conversationId)) throw badRequest("messageId: is not a message of this conversation");
+    const { record } = await markMessageRead(ctx.env, ctx.db, b.messageId, ctx.userId, { conversationId: b.conversationId });
     return envelope(200, "Message marked as read", message003(record));
   }
-  const read = await readConversation(ctx.db, b.conversationId, ctx.userId);
-  background("read receipts", notifyRead(ctx.env, ctx.db, { conversationId: b.conversationId, readerId: ctx.userId, ...read }));
+  const read = await readConversation(ctx.env, b.conversationId, ctx.userId);
   return envelope(200, "Messages marked as read", { modifiedCount: read.modifiedCount });
 });
 
 onEvent("mark_as_read", async (ctx, payload) => {
   const { conversation_id } = parsePayload(z.object({ conversation_id: EntityId }), payload, 422);
-  const read = await readConversation(ctx.db, conversation_id, ctx.userId);
+  const read = await readConversation(ctx.env, conversation_id, ctx.userId, ctx.pid ?? null);
   const me = await findUserByRef(ctx.db, ctx.userId);
   if (me) ctx.emit("marked_as_read", markedAsRead004(conversation_id, me));
-  background("read receipts", notifyRead(ctx.env, ctx.db, { conversationId: conversation_id, readerId: ctx.userId, ...read, exceptPid: ctx.pid }));
   return { message: "Conversation marked as read", success: true, conversation_id, modifiedCount: read.modifiedCount };
 });
 
@@ -147,7 +146,7 @@ const History002 = z.object({ otherUserId: UserRef, ...Page });
 
 onEvent("get_message_history", async (ctx, payload) => {
   const b = parsePayload(History002, payload);
-  const { other, page } = await historyWithUser(ctx.db, ctx.userId, b.otherUserId, (b.page - 1) * b.limit, b.limit);
+  const { other, page } = await historyWithUser(ctx.env, ctx.db, ctx.userId, b.otherUserId, (b.page - 1) * b.limit, b.limit);
   const body = {
     messages: page.records.map(message002),
     otherUser: { _id: other.id, userId: other.userId, name: other.name },
@@ -158,7 +157,7 @@ onEvent("get_message_history", async (ctx, payload) => {
 });
 
 onEvent("get_unread_count", async (ctx) => {
-  const count = await unreadTotal(ctx.db, ctx.userId);
+  const count = await unreadTotal(ctx.env, ctx.userId);
   const body = { count, unreadCount: count };
   ctx.emit("unread_count", body);
   return body;
@@ -168,7 +167,7 @@ const GetMessages003 = z.object({ conversationId: EntityId, ...Page });
 
 onEvent("getMessages", async (ctx, payload) => {
   const b = parsePayload(GetMessages003, payload);
-  const result = await conversationHistory(ctx.db, b.conversationId, ctx.userId, (b.page - 1) * b.limit, b.limit);
+  const result = await conversationHistory(ctx.env, b.conversationId, ctx.userId, (b.page - 1) * b.limit, b.limit);
   return envelope(200, "Messages retrieved successfully", {
     messages: result.records.map(message003),
     pagination: {
@@ -199,7 +198,7 @@ const Sync = z
 onEvent("sync_messages", async (ctx, payload) => {
   const b = parsePayload(Sync, payload, ctx.dialect === "chat-socket" ? 422 : 400);
   const conversationId = (b.conversationId ?? b.conversation_id)!;
-  const caught = await messagesSince(ctx.db, conversationId, ctx.userId, parseSince(b.since)!, b.limit);
+  const caught = await messagesSince(ctx.env, conversationId, ctx.userId, parseSince(b.since)!, b.limit);
   const view = (r: MessageRecord): object => (ctx.dialect === "chat-socket" ? message004(r) : message003(r));
   const body = {
     success: true,

@@ -19,28 +19,21 @@
  * `{success, conversation_id, conversationId, typing}`.
  */
 import { z } from "zod";
-import type { User } from "../../db/schema";
-import { assertNotBlockedBy, getOrCreatePair, requireMembership } from "../../domain/conversations";
-import { conversationRoom } from "../../domain/messages";
-import { findUserByRef, requireUserByRef } from "../../domain/users";
+import { assertNotBlockedBy, getOrCreatePair } from "../../domain/conversations";
+import { unwrap } from "../../domain/messages";
+import { findUserByRef } from "../../domain/users";
 import { badRequest, notFound } from "../../lib/errors";
+import { conversationRoom } from "../../objects/stubs";
 import { EntityId, UserRef } from "../../lib/schemas";
 import { onDisconnect, onEvent, type SocketContext } from "../events";
 import { background, parsePayload, payloadObject } from "./payload";
-
-type Person = Pick<User, "id" | "userId" | "name" | "email">;
 
 /**
  * Conversations each connection (Engine.IO sid) is typing in, so a
  * disconnect can end them at once. In memory: if the object was evicted
  * meanwhile, the room's alarm ends them within 5 s anyway.
  */
-const typingBySid = new Map<string, Map<string, Person>>();
-
-async function me(ctx: SocketContext): Promise<Person> {
-  const u = await requireUserByRef(ctx.db, ctx.userId);
-  return { id: u.id, userId: u.userId, name: u.name, email: u.email };
-}
+const typingBySid = new Map<string, Set<string>>();
 
 /** The 1-on-1 conversation with the addressed user (got or created). */
 async function pairWith(ctx: SocketContext, ref: string, field: string): Promise<string> {
@@ -48,14 +41,13 @@ async function pairWith(ctx: SocketContext, ref: string, field: string): Promise
   if (!other) throw notFound("Receiver not found");
   if (other.id === ctx.userId) throw badRequest(`${field}: you cannot type to yourself`);
   await assertNotBlockedBy(ctx.db, other.id, ctx.userId);
-  return (await getOrCreatePair(ctx.db, ctx.userId, other.id)).conversation.id;
+  return (await getOrCreatePair(ctx.env, ctx.db, ctx.userId, other.id)).conversation.id;
 }
 
 async function setTyping(ctx: SocketContext, conversationId: string, on: boolean) {
-  const person = await me(ctx);
-  const result = await conversationRoom(ctx.env, conversationId).typing(conversationId, person, on);
-  const mine = typingBySid.get(ctx.sid) ?? new Map<string, Person>();
-  if (on) mine.set(conversationId, person);
+  const result = unwrap(await conversationRoom(ctx.env, conversationId).typing(conversationId, ctx.userId, on));
+  const mine = typingBySid.get(ctx.sid) ?? new Set<string>();
+  if (on) mine.add(conversationId);
   else mine.delete(conversationId);
   if (mine.size) typingBySid.set(ctx.sid, mine);
   else typingBySid.delete(ctx.sid);
@@ -76,9 +68,7 @@ async function typingEvent(ctx: SocketContext, payload: unknown, on: boolean) {
     return setTyping(ctx, await pairWith(ctx, receiverId, "receiverId"), on);
   }
   const b = parsePayload(ByConversation, p, ctx.dialect === "chat-socket" ? 422 : 400);
-  const conversationId = (b.conversation_id ?? b.conversationId)!;
-  await requireMembership(ctx.db, conversationId, ctx.userId);
-  return setTyping(ctx, conversationId, on);
+  return setTyping(ctx, (b.conversation_id ?? b.conversationId)!, on);
 }
 
 onEvent("typing_start", (ctx, payload) => typingEvent(ctx, payload, true));
@@ -96,7 +86,7 @@ onDisconnect((ctx) => {
   const mine = typingBySid.get(ctx.sid);
   if (!mine) return;
   typingBySid.delete(ctx.sid);
-  for (const [conversationId, person] of mine) {
-    background("typing stop on disconnect", conversationRoom(ctx.env, conversationId).typing(conversationId, person, false));
+  for (const conversationId of mine) {
+    background("typing stop on disconnect", conversationRoom(ctx.env, conversationId).typing(conversationId, ctx.userId, false));
   }
 });
