@@ -1,6 +1,28 @@
-import { drizzle } from "drizzle-orm/d1";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
-import type { Db } from "../lib/http";
+
+export type Db = DrizzleD1Database<typeof schema>;
+
+/**
+ * D1 statements prepared by this isolate since it started (every query goes
+ * through `prepare`): tests read it to prove which paths make no D1 round trip.
+ */
+export const d1Stats = { statements: 0 };
+
+function counted(d1: D1Database): D1Database {
+  return new Proxy(d1, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === "prepare") {
+        return (query: string) => {
+          d1Stats.statements++;
+          return target.prepare(query);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
 
 /**
  * One drizzle instance per D1 binding: building one walks the whole schema
@@ -11,7 +33,7 @@ const instances = new WeakMap<D1Database, Db>();
 export function createDb(d1: D1Database): Db {
   let db = instances.get(d1);
   if (!db) {
-    db = drizzle(d1, { schema });
+    db = drizzle(counted(d1), { schema });
     instances.set(d1, db);
   }
   return db;

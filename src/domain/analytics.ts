@@ -17,7 +17,7 @@
  */
 import { Temporal } from "temporal-polyfill";
 import { statusHistory } from "../db/schema";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { zoneOrUtc } from "./recurrence";
 import { checkWindow, historyWindow } from "./status";
 

@@ -13,7 +13,7 @@ import { z } from "@hono/zod-openapi";
 import { type StatusSchedule, type StatusTemplate, statusSchedules, statusTemplates, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { TemplateFields } from "../lib/schemas";
 import { newScheduleRow, type ScheduleCreateInput } from "./schedules";

@@ -12,7 +12,7 @@ import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { contacts, type User, users } from "../db/schema";
 import { chunks } from "../lib/chunks";
 import { ApiError } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { normalizePhone } from "../lib/phone";
 import type { ContactRow } from "../views/contact";
 import { findUserByEmail, findUserByPhone, findUserByRef, findUsersByRefs } from "./users";

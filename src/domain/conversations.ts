@@ -13,7 +13,7 @@ import { type Conversation, type ConversationMember, conversationMembers, conver
 import type { Env } from "../env";
 import { errorText } from "../lib/db-errors";
 import { badRequest, forbidden, notFound } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { conversationRoom, userHub } from "../objects/stubs";
 import type { ConversationRecord } from "../views/conversation";

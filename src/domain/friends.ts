@@ -8,7 +8,7 @@ import { and, asc, eq, or, sql } from "drizzle-orm";
 import { conversationMetadata, friendRequests, friendships, type User, users } from "../db/schema";
 import { uniqueViolation } from "../lib/db-errors";
 import { badRequest, conflict, forbidden, notFound } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { findUserByEmail, findUserByPhone, findUserByRef, phoneOrThrow } from "./users";
 

@@ -14,7 +14,7 @@ import { and, eq } from "drizzle-orm";
 import { conversationMembers, uploadRefs, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, badRequest } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { conversationTag, messageConversationTag } from "../lib/ids";
 import { checkMessageRate } from "../lib/rate-limit";
 import type { MESSAGE_TYPES } from "../lib/schemas";

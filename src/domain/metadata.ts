@@ -6,7 +6,7 @@
 import { and, eq } from "drizzle-orm";
 import { conversationMetadata } from "../db/schema";
 import { badRequest } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import type { MetadataState } from "../views/friend";
 import { requireUserByRef } from "./users";

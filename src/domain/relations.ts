@@ -6,7 +6,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { contacts, conversationMembers, conversationMetadata, friendships } from "../db/schema";
 import { chunks } from "../lib/chunks";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 
 /** Users who should hear about `userId`'s presence/status (excluding those `userId` blocked). */
 export async function watchersOf(db: Db, userId: string): Promise<string[]> {

@@ -27,7 +27,7 @@ import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { type StatusSchedule, statusHistory, statusSchedules, type User, users } from "../db/schema";
 import type { Env } from "../env";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { STATUS_VALUES } from "../lib/schemas";
 import { latestOccurrenceStartingBy, nextOccurrenceStartingAfter, type Occurrence, zoneOrUtc } from "./recurrence";
 import { liveSchedules } from "./schedules";

@@ -15,7 +15,7 @@ import { and, asc, count, eq, gt, ne, or } from "drizzle-orm";
 import { type StatusSchedule, statusSchedules, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { IsoDate, MAX_CUSTOM_STATUS, StatusValue } from "../lib/schemas";
 import {

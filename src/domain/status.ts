@@ -22,7 +22,7 @@ import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { type StatusHistoryEntry, statusHistory, type User, users } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, loggableError } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { MAX_CUSTOM_STATUS, MAX_DURATION_MINUTES, STATUS_VALUES } from "../lib/schemas";
 import { emitToUsers, userHub } from "../realtime/emit";

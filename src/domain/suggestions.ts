@@ -16,7 +16,7 @@
 import { and, asc, eq, gte, isNotNull, ne } from "drizzle-orm";
 import { Temporal } from "temporal-polyfill";
 import { statusHistory, type User } from "../db/schema";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import type { Repeat } from "./recurrence";
 import { zoneOrUtc } from "./recurrence";
 

@@ -7,7 +7,7 @@ import { and, count, desc, eq } from "drizzle-orm";
 import { type StatusTemplate, statusTemplates, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { resolveStatusChange, setStatus, type StatusName, type StatusResult } from "./status";
 

@@ -8,7 +8,7 @@ import { conversationMembers, type Upload, uploadRefs, uploads } from "../db/sch
 import type { Env } from "../env";
 import { config } from "../lib/config";
 import { ApiError, badRequest, forbidden, notFound } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 
 /** Content types accepted for upload: images, video, audio, PDF, plain text and common office documents. */

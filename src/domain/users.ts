@@ -6,7 +6,7 @@ import { type User, users } from "../db/schema";
 import { ApiError, badRequest, notFound } from "../lib/errors";
 import { chunks } from "../lib/chunks";
 import { uniqueViolation } from "../lib/db-errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import { isObjectId, isUuid, objectId, uuid } from "../lib/ids";
 import { hashPassword, verifyPassword } from "../lib/password";
 import { normalizePhone } from "../lib/phone";

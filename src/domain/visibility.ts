@@ -15,7 +15,7 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { contacts, conversationMetadata, friendships, type User, users } from "../db/schema";
 import { forbidden, notFound } from "../lib/errors";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 
 export type StatusVisibility = "everyone" | "contacts" | "nobody";
 

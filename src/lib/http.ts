@@ -5,14 +5,13 @@
  */
 import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
-import type * as schema from "../db/schema";
+import type { Db } from "../db/client";
 import type { User } from "../db/schema";
 import type { Env } from "../env";
 import { describeZodError, errorBody } from "./errors";
 import type { Dialect } from "./tokens";
 
-export type Db = DrizzleD1Database<typeof schema>;
+export type { Db };
 
 export interface AuthUser {
   /** `_id` */

@@ -8,7 +8,7 @@
  * event `{message}` to the socket and, with an ack, an error body as reply.
  */
 import type { Env } from "../env";
-import type { Db } from "../lib/http";
+import type { Db } from "../db/client";
 import type { Dialect } from "../lib/tokens";
 
 export interface SocketContext {

@@ -329,6 +329,8 @@ describe("several devices, blocking, bad payloads", () => {
     const retry = await ack(annPhone, "send_message", { receiverId: ben._id, content: "m1", clientMsgId: "multi-1" });
     expect(retry.message._id).toBe(first.message._id);
     const markers = [
+      // every stream asserted below, up to its last event
+      next(annPhone, "message_sent", (m) => m.message.content === "marker"),
       next(annLaptop, "message_sent", (m) => m.message.content === "marker"),
       next(annWeb, "new_message", (m) => m.message === "marker"),
       next(benPhone, "receive_message", (m) => m.content === "marker"),

@@ -55,7 +55,9 @@ describe("connection-state recovery", () => {
     expect(sb.recovered).toBe(true);
     expect(sb.id).not.toBe(firstSid);
     for (let i = 10; i <= 12; i++) await send(sa, ben, `m${i}`);
+    // wait for the last event of each stream that is asserted (the notification follows the message)
     await eventually(() => got.events.some(([m]) => m.content === "m12"), 8000, "m12");
+    await eventually(() => notes.events.some(([n]) => n.message === "m12"), 8000, "the m12 notification");
 
     const expected = Array.from({ length: 12 }, (_, i) => `m${i + 1}`);
     expect(contents(got)).toEqual(expected);

@@ -17,7 +17,7 @@ import { and, eq, gt, inArray, lt, ne, or, sql } from "drizzle-orm";
 import { calendarLinks, type StatusSchedule, statusSchedules, type User } from "../../db/schema";
 import type { Env } from "../../env";
 import { ApiError } from "../../lib/errors";
-import type { Db } from "../../lib/http";
+import type { Db } from "../../db/client";
 import { objectId } from "../../lib/ids";
 import { zoneOrUtc } from "../recurrence";
 import { scheduleProblems } from "../schedules";

@@ -13,7 +13,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { type User, users } from "../../db/schema";
 import { watchedBy } from "../../domain/relations";
 import { findUserByRef } from "../../domain/users";
-import type { Db } from "../../lib/http";
+import type { Db } from "../../db/client";
 import { connectionPayload, onlineUsers002, onlineUsers004 } from "../../views/presence";
 import { onConnect, onEvent, type SocketContext } from "../events";
 

@@ -11,7 +11,7 @@
  *   so a newly added contact's updates arrive with or without this event.
  */
 import { listContacts } from "../../domain/contacts";
-import type { Db } from "../../lib/http";
+import type { Db } from "../../db/client";
 import { contactStatusEntry } from "../../views/status";
 import { onConnect, onEvent, type SocketContext } from "../events";
 

@@ -6,7 +6,7 @@
 import { ZodError } from "zod";
 import type { Env } from "../../env";
 import { ApiError, describeZodError, type ErrorBody, errorBody } from "../../lib/errors";
-import type { Db } from "../../lib/http";
+import type { Db } from "../../db/client";
 import type { Dialect } from "../../lib/tokens";
 import { userHub } from "../emit";
 import { connectHooksList, disconnectHooksList, handlerFor, type SocketContext } from "../events";

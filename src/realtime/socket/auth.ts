@@ -12,7 +12,7 @@ import { z } from "zod";
 import { createDb } from "../../db/client";
 import { findUserByRef } from "../../domain/users";
 import type { Env } from "../../env";
-import type { Db } from "../../lib/http";
+import type { Db } from "../../db/client";
 import { type Dialect, resolveDialect, verifyToken } from "../../lib/tokens";
 import type { HandshakeInfo } from "./server";
 

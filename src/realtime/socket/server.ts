@@ -175,11 +175,11 @@ export class SocketServer {
     const socket = this.state.sockets[nsp];
     if (!socket) return false;
     if (socket.pid) {
-      if (offset !== undefined && offset !== socket.offset) {
-        socket.offset = offset;
-        this.link.save(this.state);
-      }
+      const moved = offset !== undefined && offset !== socket.offset;
+      if (moved) socket.offset = offset;
       this.sendPacket({ type: PacketType.EVENT, nsp, data: [event, ...args, socket.offset ?? "0"] });
+      // saved after the packet left: a storage write holds back only what is sent after it
+      if (moved) this.link.save(this.state);
     } else {
       this.sendPacket({ type: PacketType.EVENT, nsp, data: [event, ...args] });
     }

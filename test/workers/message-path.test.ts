@@ -1,0 +1,132 @@
+/**
+ * The steady-state message path makes no D1 round trip: the conversation's
+ * room holds the log and caches members, profiles and blocks; hubs hold
+ * inboxes. D1 statements are counted for the whole isolate (Worker and
+ * Durable Objects run in it here).
+ */
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { createDb, d1Stats } from "../../src/db/client";
+import { users } from "../../src/db/schema";
+import type { Env } from "../../src/env";
+import { HubMail } from "../../src/objects/hub-mail";
+import { conversationRoom } from "../../src/objects/stubs";
+import { api, fakeSocket, makeUser, pairMessages } from "./helpers";
+import { hubStub } from "./realtime-helpers";
+
+describe("D1 on the send -> deliver path", () => {
+  it("after warm-up, 100 sends into a conversation (socket and REST, by user and by conversation) cost at most 10 D1 statements", async () => {
+    const [a, b] = [await makeUser({ name: "Ann" }), await makeUser({ name: "Ben" })];
+    const sa = fakeSocket(a);
+    const sb = fakeSocket(b, "chat-socket");
+    // warm-up: the pair's conversation is created, the room loads its members
+    const atStart = d1Stats.statements;
+    const first = await sa.call("send_message", { receiverId: b._id, content: "warm-up" });
+    const conversationId = first.message.conversationId;
+    await sb.call("send_message", { conversation_id: conversationId, message: "warm-up too" });
+    await api("POST", "/api/messages", { token: a.token, body: { conversationId, message: "warm-up REST" } });
+    await conversationRoom(env, conversationId).deliveriesIdle();
+
+    const before = d1Stats.statements;
+    expect(before - atStart, "the counter sees the warm-up's queries").toBeGreaterThan(0);
+    for (let i = 0; i < 100; i++) {
+      if (i % 4 === 0) await sa.call("send_message", { receiverId: b._id, content: `002 ${i}` });
+      else if (i % 4 === 1) await sb.call("send_message", { conversation_id: conversationId, message: `004 ${i}` });
+      else if (i % 4 === 2) await sa.call("sendMessage", { conversationId, message: `003 ${i}` });
+      else await sa.call("sendMessage", { recipientId: b._id, text: `001 ${i}` });
+    }
+    await conversationRoom(env, conversationId).deliveriesIdle();
+    const used = d1Stats.statements - before;
+    expect(used).toBeLessThanOrEqual(10);
+
+    // and everything was stored, in order
+    const history = await api("GET", `/api/conversations/${conversationId}/messages?limit=100`, { token: b.token });
+    expect(history.body).toHaveLength(100);
+    expect(history.body.at(-1).message).toBe("001 99");
+    expect(history.body.map((m: any) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 4));
+  });
+});
+
+describe("recovery survives the hub's eviction", () => {
+  it("messages sent while the user was away are replayed after the hub was evicted between the drop and the reconnect", async () => {
+    const [a, b] = [await makeUser({ name: "Ann" }), await makeUser({ name: "Ben" })];
+    const hub = hubStub(b._id);
+    const away = await hub.openSession(b._id, `gone${crypto.randomUUID().replace(/-/g, "")}`, "standard");
+    const sa = fakeSocket(a);
+    const sent = [];
+    for (let i = 1; i <= 3; i++) sent.push((await sa.call("send_message", { receiverId: b._id, content: `away ${i}` })).message);
+    await conversationRoom(env, sent[0].conversationId).deliveriesIdle();
+    await evictDurableObject(hub);
+    const back = await hub.openSession(b._id, `back${crypto.randomUUID().replace(/-/g, "")}`, "standard", { pid: away.pid, offset: away.offset });
+    expect(back.recovered).toBe(true);
+    const replayed = back.replay.map((r) => JSON.parse(r.event) as [string, any]).filter(([e]) => e === "receive_message");
+    expect(replayed.map(([, m]) => m.content)).toEqual(["away 1", "away 2", "away 3"]);
+    expect(replayed.map(([, m]) => m._id)).toEqual(sent.map((m) => m._id));
+  });
+});
+
+describe("presence never goes stale", () => {
+  it("the hub's sweep detaches a session whose connection is gone even when its own detach never came", async () => {
+    const u = await makeUser();
+    const hub = hubStub(u._id);
+    // a session whose connection object never existed: nobody will ever detach it
+    await hub.openSession(u._id, `lost${crypto.randomUUID().replace(/-/g, "")}`, "standard");
+    expect(await hub.sessions()).toHaveLength(1);
+    const online = () => createDb(env.DB).select({ isOnline: users.isOnline }).from(users).where(eq(users.id, u._id)).get();
+    expect((await online())?.isOnline).toBe(true);
+    expect(await runInDurableObject(hub, (_h, state) => state.storage.getAlarm())).toEqual(expect.any(Number));
+    // the sweep is due: run it
+    await runInDurableObject(hub, (_h, state) => state.storage.kv.put("sweep:at", Date.now() - 1));
+    expect(await runDurableObjectAlarm(hub)).toBe(true);
+    expect(await hub.sessions()).toEqual([]);
+    expect((await online())?.isOnline).toBe(false);
+  });
+});
+
+describe("a failed hub call is retried, never dropped", () => {
+  it("parks the call after its retries, keeps the member's lane behind it, and the alarm's drain sends both in order", async () => {
+    const [a, b] = [await makeUser(), await makeUser()];
+    const conversationId = (await fakeSocket(a).call("send_message", { receiverId: b._id, content: "x" })).message.conversationId;
+    const room = conversationRoom(env, conversationId);
+    await room.deliveriesIdle();
+    let failures = 4; // more than the retries
+    const delivered: string[] = [];
+    const fakeEnv = {
+      USER_HUB: {
+        idFromName: (n: string) => n,
+        get: () => ({
+          deliver: async (_u: string, call: { out: [string, string][] }) => {
+            if (failures-- > 0) throw new Error("hub overloaded");
+            delivered.push(call.out[0][1]);
+            return 0;
+          },
+        }),
+      },
+    } as unknown as Env;
+    await runInDurableObject(room, async (_r, state) => {
+      let parked = 0;
+      const mail = new HubMail(state.storage.sql, fakeEnv, () => parked++);
+      await mail.send("member", { out: [["e", "first"]] });
+      await mail.send("member", { out: [["e", "second"]] });
+      expect(parked).toBe(2);
+      expect(delivered).toEqual([]);
+      expect(mail.hasBacklog()).toBe(true);
+      expect(await mail.drain()).toBe(false);
+      expect(delivered).toEqual(["first", "second"]);
+    });
+  });
+});
+
+describe("payloads", () => {
+  it("a deeply nested payload is refused with 400 and nothing is stored", async () => {
+    const [a, b] = [await makeUser(), await makeUser()];
+    let nested: unknown = "leaf";
+    for (let i = 0; i < 200; i++) nested = { n: nested };
+    const res = await api("POST", "/api/messages", { token: a.token, body: { receiverId: b._id, message: "deep", payload: nested } });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/payload/);
+    expect(await pairMessages(a._id, b._id)).toEqual([]);
+  });
+});
