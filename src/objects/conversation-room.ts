@@ -24,7 +24,7 @@ import { and, asc, eq, inArray, sql as dsql } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { ROOM_SCHEMA } from "../db/room-schema";
 import { type Conversation, conversationMembers, conversationMetadata, conversations, users } from "../db/schema";
-import type { CatchUp, Message, MessagePage, MessageRecord, Person, Since } from "../domain/message-model";
+import type { CatchUp, LastMessage, Message, MessagePage, MessageRecord, Person, Since } from "../domain/message-model";
 import { person } from "../domain/message-model";
 import type { Env } from "../env";
 import type { HubCall, Outbound } from "../realtime/emit";
@@ -135,8 +135,7 @@ export class ConversationRoom extends DurableObject<Env> {
     const { added, removed } = log.syncMembers(memberRows.filter((m) => people.has(m.userId)).map((m) => ({ id: m.userId, joinedAt: m.joinedAt.getTime() })));
     this.#members = members;
     // inboxes follow membership: a new member sees the conversation, a departed one no longer does
-    const last = log.lastMessage();
-    for (const id of added) void this.#mail.send(id, { inbox: log.inboxEntry(id, last) });
+    if (added.length) for (const [id, inbox] of log.inboxEntries(added)) void this.#mail.send(id, { inbox });
     for (const id of removed) void this.#mail.send(id, { inbox: { conversationId, drop: true } });
     return members;
   }
@@ -199,9 +198,9 @@ export class ConversationRoom extends DurableObject<Env> {
     const events = messageEvents(record);
     const m = record.message;
     const delivery = { messageId: m.id, conversationId: m.conversationId, senderId: m.senderId, seq: m.seq };
-    const last = log.lastMessage();
+    const entries = log.inboxEntries(members.people.keys(), lastOf(record));
     const calls = [...members.people.keys()].map((userId) => {
-      const inbox = log.inboxEntry(userId, last);
+      const inbox = entries.get(userId)!;
       const call: HubCall =
         userId === m.senderId
           ? { inbox, out: events.toSender, opts: { exceptSid } }
@@ -365,8 +364,8 @@ export class ConversationRoom extends DurableObject<Env> {
     const refused = apply(log, m);
     if (refused) return refused;
     // the last message and unread counts shown in inboxes may have changed
-    const last = log.lastMessage();
-    await Promise.all([...members.people.keys()].map((id) => this.#mail.send(id, { inbox: log.inboxEntry(id, last) })));
+    const entries = log.inboxEntries(members.people.keys());
+    await Promise.all([...entries].map(([id, inbox]) => this.#mail.send(id, { inbox })));
     return log.hydrate([log.byId(messageId)!], members.people)[0];
   }
 
@@ -490,6 +489,12 @@ export class ConversationRoom extends DurableObject<Env> {
     );
     return counts.reduce((a, b) => a + b, 0);
   }
+}
+
+/** What an inbox shows of a message just sent. */
+function lastOf(r: MessageRecord): LastMessage {
+  const m = r.message;
+  return { id: m.id, seq: m.seq, senderId: m.senderId, sender: r.sender, text: m.text, type: m.type, deleted: false, edited: false, createdAt: m.createdAt };
 }
 
 /** The other member of a 1-on-1 from its pair key (when that member left). */

@@ -351,11 +351,21 @@ export class MessageLog {
     };
   }
 
-  /** `userId`'s inbox entry for this conversation, at a new revision. */
-  inboxEntry(userId: string, last: LastMessage | null = this.lastMessage()): InboxEntry {
+  /** The inbox entries of `userIds` for this conversation, at one new revision. */
+  inboxEntries(userIds: Iterable<string>, last: LastMessage | null = this.lastMessage()): Map<string, InboxEntry> {
     this.#rev += 1;
     this.#setMeta("rev", this.#rev);
-    return { conversationId: this.conversationId, rev: this.#rev, lastSeq: this.#lastSeq, last, unread: this.position(userId)?.unread ?? 0 };
+    const positions = this.positions();
+    const entries = new Map<string, InboxEntry>();
+    for (const id of userIds) {
+      entries.set(id, { conversationId: this.conversationId, rev: this.#rev, lastSeq: this.#lastSeq, last, unread: positions.get(id)?.unread ?? 0 });
+    }
+    return entries;
+  }
+
+  /** `userId`'s inbox entry for this conversation, at a new revision. */
+  inboxEntry(userId: string, last?: LastMessage | null): InboxEntry {
+    return this.inboxEntries([userId], last).get(userId)!;
   }
 }
 
