@@ -17,6 +17,7 @@ import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { conversationRoom, userHub } from "../objects/stubs";
 import type { ConversationRecord } from "../views/conversation";
+import type { MembershipChange } from "../views/events";
 import { blockersAmong, hasBlocked } from "./relations";
 import { findUsersByRefs } from "./users";
 
@@ -63,8 +64,8 @@ function insertMembers(db: Db, conversationId: string, userIds: string[], joined
 }
 
 /** Who is in the conversation changed: its room reloads its members now (new members start with nothing unread). */
-export async function membershipChanged(env: Env, conversationId: string): Promise<void> {
-  await conversationRoom(env, conversationId).invalidate(conversationId);
+export async function membershipChanged(env: Env, conversationId: string, change?: MembershipChange): Promise<void> {
+  await conversationRoom(env, conversationId).invalidate(conversationId, change);
 }
 
 /**
@@ -232,7 +233,7 @@ export async function addMembers(env: Env, db: Db, conversationId: string, actor
     db.update(conversations).set({ updatedAt: now }).where(eq(conversations.id, conversationId)),
     ...insertMembers(db, conversationId, added.map((u) => u.id), now),
   ] as const);
-  await membershipChanged(env, conversationId);
+  await membershipChanged(env, conversationId, { kind: "added", actorId, userIds: added.map((u) => u.id) });
   return getConversation(env, db, conversationId, actorId);
 }
 
@@ -256,7 +257,7 @@ export async function removeMembers(env: Env, db: Db, conversationId: string, ac
     db.delete(conversationMembers).where(and(eq(conversationMembers.conversationId, conversationId), inArray(conversationMembers.userId, ids))),
     db.update(conversations).set({ updatedAt: new Date() }).where(eq(conversations.id, conversationId)),
   ] as const);
-  await membershipChanged(env, conversationId);
+  await membershipChanged(env, conversationId, { kind: "removed", actorId, userIds: ids });
   return getConversation(env, db, conversationId, actorId);
 }
 
@@ -266,6 +267,7 @@ export async function renameGroup(env: Env, db: Db, conversationId: string, acto
   requireGroup(conversation, "renaming");
   if (conversation.createdBy !== actorId) throw forbidden("Only the group creator can update the group");
   await db.update(conversations).set({ name, updatedAt: new Date() }).where(eq(conversations.id, conversationId));
+  await membershipChanged(env, conversationId, { kind: "renamed", actorId, name });
   return getConversation(env, db, conversationId, actorId);
 }
 
@@ -288,6 +290,6 @@ export async function leaveConversation(env: Env, db: Db, conversationId: string
     db.delete(conversationMembers).where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId))),
     db.update(conversations).set({ status, createdBy, updatedAt: new Date() }).where(eq(conversations.id, conversationId)),
   ] as const);
-  await membershipChanged(env, conversationId);
+  await membershipChanged(env, conversationId, { kind: "left", actorId: userId });
   return { conversationId, status, createdBy };
 }

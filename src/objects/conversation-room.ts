@@ -28,7 +28,15 @@ import type { CatchUp, LastMessage, Message, MessagePage, MessageRecord, Person,
 import { person } from "../domain/message-model";
 import type { Env } from "../env";
 import type { HubCall, Outbound } from "../realtime/emit";
-import { markedAsRead004, messageRead002, messageStatusPayload, typingEvents } from "../views/events";
+import {
+  markedAsRead004,
+  type MembershipChange,
+  membershipEvents,
+  messageChangeEvents,
+  messageRead002,
+  messageStatusPayload,
+  typingEvents,
+} from "../views/events";
 import { messageEvents } from "../views/message";
 import { BACKLOG_RETRY_MS, HubMail } from "./hub-mail";
 import { MessageLog, type NewMessage } from "./message-log";
@@ -145,9 +153,21 @@ export class ConversationRoom extends DurableObject<Env> {
    * leaving, a block, a profile edit): reload them now, so the next send
    * sees the change.
    */
-  async invalidate(conversationId: string): Promise<void> {
+  async invalidate(conversationId: string, change?: MembershipChange): Promise<void> {
     this.#members = null;
-    await this.#load(conversationId);
+    const members = await this.#load(conversationId);
+    if (members && change) await this.#announce(conversationId, members, change);
+  }
+
+  /** Members added, removed or leaving, or a rename, reach every member's devices at once (and those who were removed or left). */
+  async #announce(conversationId: string, members: Members, change: MembershipChange) {
+    const log = this.#logFor(conversationId);
+    const gone = change.kind === "removed" ? change.userIds : change.kind === "left" ? [change.actorId] : [];
+    const involved = [change.actorId, ...(change.kind === "added" || change.kind === "removed" ? change.userIds : [])];
+    const people = new Map([...log.people(involved), ...members.people]);
+    const out = membershipEvents(change, conversationId, people);
+    const to = new Set([...members.people.keys(), ...gone]);
+    await Promise.all([...to].map((id) => this.#mail.send(id, { out })));
   }
 
   async #member(conversationId: string, userId: string): Promise<{ members: Members; log: MessageLog } | null> {
@@ -363,10 +383,12 @@ export class ConversationRoom extends DurableObject<Env> {
     if (m.senderId !== userId) return { ok: false, status: 403, error: `Only the sender can ${action} this message` };
     const refused = apply(log, m);
     if (refused) return refused;
-    // the last message and unread counts shown in inboxes may have changed
+    const record = log.hydrate([log.byId(messageId)!], members.people)[0];
+    // every member's devices hear it at once; the last message and unread counts in inboxes may have changed
+    const out = messageChangeEvents(action === "edit" ? "edited" : "deleted", record);
     const entries = log.inboxEntries(members.people.keys());
-    await Promise.all([...entries].map(([id, inbox]) => this.#mail.send(id, { inbox })));
-    return log.hydrate([log.byId(messageId)!], members.people)[0];
+    await Promise.all([...entries].map(([id, inbox]) => this.#mail.send(id, { inbox, out })));
+    return record;
   }
 
   // ---- typing ----

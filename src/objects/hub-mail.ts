@@ -19,13 +19,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class HubMail {
   #lanes = new Map<string, Promise<unknown>>();
+  /** members with parked calls (mirrors `hub_backlog`, so the common case asks no query) */
+  #parkedUsers: Set<string>;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly env: Env,
     /** something was parked: the owner arms its alarm */
     private readonly onParked: () => void,
-  ) {}
+  ) {
+    this.#parkedUsers = new Set(this.sql.exec<{ u: string }>("SELECT DISTINCT user_id AS u FROM hub_backlog").toArray().map((r) => r.u));
+  }
 
   /**
    * Sends `call` to `userId`'s hub after the calls before it; resolves with
@@ -47,18 +51,15 @@ export class HubMail {
     while (this.#lanes.size) await Promise.all([...this.#lanes.values()]);
   }
 
-  #parked(userId: string): boolean {
-    return this.sql.exec("SELECT 1 FROM hub_backlog WHERE user_id = ? LIMIT 1", userId).toArray().length > 0;
-  }
-
   #park(userId: string, call: HubCall): null {
     this.sql.exec("INSERT INTO hub_backlog (user_id, call) VALUES (?, ?)", userId, JSON.stringify(call));
+    this.#parkedUsers.add(userId);
     this.onParked();
     return null;
   }
 
   async #deliver(userId: string, call: HubCall): Promise<number | null> {
-    if (this.#parked(userId)) return this.#park(userId, call);
+    if (this.#parkedUsers.has(userId)) return this.#park(userId, call);
     for (let attempt = 0; ; attempt++) {
       try {
         return await userHub(this.env, userId).deliver(userId, call);
@@ -73,7 +74,7 @@ export class HubMail {
   }
 
   hasBacklog(): boolean {
-    return this.sql.exec("SELECT 1 FROM hub_backlog LIMIT 1").toArray().length > 0;
+    return this.#parkedUsers.size > 0;
   }
 
   /** Sends parked calls in order; a member whose hub still fails stays parked. Answers whether any remain. */
@@ -91,6 +92,7 @@ export class HubMail {
         failed.add(r.user_id);
       }
     }
+    this.#parkedUsers = new Set(this.sql.exec<{ u: string }>("SELECT DISTINCT user_id AS u FROM hub_backlog").toArray().map((r) => r.u));
     return this.hasBacklog();
   }
 }

@@ -13,8 +13,10 @@
  */
 import type { User } from "../db/schema";
 import type { Dialect } from "../lib/tokens";
+import type { MessageRecord } from "../domain/message-model";
 import type { EventArgs } from "../realtime/emit";
 import { iso } from "./common";
+import { message001, message002, message004 } from "./message";
 
 type Person = Pick<User, "id" | "userId" | "name" | "email">;
 
@@ -73,3 +75,62 @@ export function markedAsRead004(conversationId: string, reader: Person) {
 }
 
 export const roomConfirmation004 = (conversationId: string) => ({ conversation_id: conversationId, success: true });
+
+/** What happened to a message after it was sent (sent live to every member, logged for recovery). */
+export type MessageChange = "edited" | "deleted";
+
+/**
+ * An edit or a (soft) delete, per dialect: standard connections get the 001
+ * name (`messageEdited` / `messageDeleted`, 001's message schema) and the
+ * 002 name (`message_edited` / `message_deleted`, 002's message); chat-socket
+ * connections get `message_edited` / `message_deleted` with 004's message.
+ * A deleted message's text and attachment are never in it.
+ */
+export function messageChangeEvents(change: MessageChange, r: MessageRecord): Record<Dialect, EventArgs[]> {
+  const camel = change === "edited" ? "messageEdited" : "messageDeleted";
+  const snake = change === "edited" ? "message_edited" : "message_deleted";
+  return {
+    standard: [
+      [camel, message001(r)],
+      [snake, message002(r)],
+    ],
+    "chat-socket": [[snake, message004(r)]],
+  };
+}
+
+export type MembershipChange =
+  | { kind: "added"; actorId: string; userIds: string[] }
+  | { kind: "removed"; actorId: string; userIds: string[] }
+  | { kind: "left"; actorId: string }
+  | { kind: "renamed"; actorId: string; name: string };
+
+const MEMBERSHIP_NAMES: Record<MembershipChange["kind"], [standard: string, snake: string]> = {
+  added: ["membersAdded", "members_added"],
+  removed: ["membersRemoved", "members_removed"],
+  left: ["memberLeft", "member_left"],
+  renamed: ["groupRenamed", "group_renamed"],
+};
+
+/**
+ * Members added, removed or leaving, and a group renamed: standard
+ * connections get the camelCase name (003's style) and the snake_case one,
+ * chat-socket connections the snake_case one, all with the same payload:
+ * `{conversationId, conversation_id, by, members?, userId?, name?}` (members
+ * as user objects).
+ */
+export function membershipEvents(change: MembershipChange, conversationId: string, people: Map<string, Person & Partial<Pick<User, "username" | "profileImage">>>): Record<Dialect, EventArgs[]> {
+  const ref = (id: string) => {
+    const p = people.get(id);
+    return p ? { _id: p.id, userId: p.userId, name: p.name, email: p.email } : { _id: id };
+  };
+  const payload = {
+    conversationId,
+    conversation_id: conversationId,
+    by: ref(change.actorId),
+    ...(change.kind === "added" || change.kind === "removed" ? { members: change.userIds.map(ref) } : {}),
+    ...(change.kind === "left" ? { userId: change.actorId, user: ref(change.actorId) } : {}),
+    ...(change.kind === "renamed" ? { name: change.name } : {}),
+  };
+  const [camel, snake] = MEMBERSHIP_NAMES[change.kind];
+  return { standard: [[camel, payload], [snake, payload]], "chat-socket": [[snake, payload]] };
+}
