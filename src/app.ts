@@ -19,6 +19,25 @@ import { userStatusRouter } from "./routes/user-status";
 import { contactsRouter } from "./routes/contacts";
 import { requireAuth } from "./middleware/auth";
 import { checkApiRate } from "./lib/rate-limit";
+import { ErrorView } from "./views/schemas";
+
+type OpenApiDoc = ReturnType<ReturnType<typeof createRouter>["getOpenAPI31Document"]>;
+
+/** Every 4xx/5xx response documented without a body gets the error body `{success:false, statusCode, message, error, detail}`. */
+function withErrorBodies(doc: OpenApiDoc): OpenApiDoc {
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(item ?? {})) {
+      const responses = (op as { responses?: Record<string, { content?: unknown }> } | undefined)?.responses;
+      if (!responses || typeof responses !== "object") continue;
+      for (const [code, response] of Object.entries(responses)) {
+        if (/^[45]\d\d$/.test(code) && response && !response.content) {
+          response.content = { "application/json": { schema: { $ref: "#/components/schemas/Error" } } };
+        }
+      }
+    }
+  }
+  return doc;
+}
 
 /** Swagger UI over /openapi.json, served from our own assets (no CDN). */
 const docsPage = `<!doctype html>
@@ -78,7 +97,8 @@ export function createApp() {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  app.doc31("/openapi.json", {
+  app.openAPIRegistry.register("Error", ErrorView);
+  const docConfig = {
     openapi: "3.1.0",
     info: {
       title: "Edge chat & presence API",
@@ -89,7 +109,9 @@ export function createApp() {
         "page, each page in chronological order; hasNextPage/hasMore mean older messages exist. Conversations " +
         "are ordered by last activity, newest first. Errors: `{success:false, statusCode, message, error, detail}`.",
     },
-  });
+  } as const;
+  // Generated on request; every error answer gets the one error body's schema.
+  app.get("/openapi.json", (c) => c.json(withErrorBodies(app.getOpenAPI31Document(docConfig))));
   app.get("/docs", (c) => c.html(docsPage));
 
   app.notFound((c) => c.json(errorBody(404, `Route not found: ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
