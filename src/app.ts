@@ -20,6 +20,7 @@ import { contactsRouter } from "./routes/contacts";
 import { requireAuth } from "./middleware/auth";
 import { checkApiRate } from "./lib/rate-limit";
 import { ErrorView } from "./views/schemas";
+import { asyncApiDocument, asyncApiPage } from "./realtime/asyncapi";
 
 type OpenApiDoc = ReturnType<ReturnType<typeof createRouter>["getOpenAPI31Document"]>;
 
@@ -113,6 +114,9 @@ export function createApp() {
   // Generated on request; every error answer gets the one error body's schema.
   app.get("/openapi.json", (c) => c.json(withErrorBodies(app.getOpenAPI31Document(docConfig))));
   app.get("/docs", (c) => c.html(docsPage));
+  // The socket API: AsyncAPI 3, generated from the handlers' and views' schemas (src/realtime/catalog.ts).
+  app.get("/asyncapi.json", (c) => c.json(asyncApiDocument()));
+  app.get("/docs/socket", (c) => c.html(asyncApiPage()));
 
   app.notFound((c) => c.json(errorBody(404, `Route not found: ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
   app.onError(onError);

@@ -46,7 +46,7 @@ const Page = {
 
 // ---- send_message (002 / 004) -------------------------------------------
 
-const Send002 = z
+export const Send002 = z
   .object({
     receiverId: UserRef,
     content: Text.default(""),
@@ -102,8 +102,10 @@ onEvent("sendMessage", async (ctx, payload) => {
 
 // ---- reads --------------------------------------------------------------
 
+export const MarkMessageRead002 = z.object({ messageId: EntityId });
+
 onEvent("mark_message_read", async (ctx, payload) => {
-  const { messageId } = parsePayload(z.object({ messageId: EntityId }), payload);
+  const { messageId } = parsePayload(MarkMessageRead002, payload);
   const { record, conversation, readSeqBefore, readSeqAfter } = await markMessageRead(ctx.db, messageId, ctx.userId);
   const body = { success: true, message: message002(record) };
   ctx.emit("message_read_confirmed", body);
@@ -114,7 +116,7 @@ onEvent("mark_message_read", async (ctx, payload) => {
   return body;
 });
 
-const MarkMessagesRead = z.object({ conversationId: EntityId, messageId: EntityId.optional() });
+export const MarkMessagesRead = z.object({ conversationId: EntityId, messageId: EntityId.optional() });
 
 onEvent("markMessagesRead", async (ctx, payload) => {
   const b = parsePayload(MarkMessagesRead, payload);
@@ -132,8 +134,10 @@ onEvent("markMessagesRead", async (ctx, payload) => {
   return envelope(200, "Messages marked as read", { modifiedCount: read.modifiedCount });
 });
 
+export const MarkAsRead004 = z.object({ conversation_id: EntityId });
+
 onEvent("mark_as_read", async (ctx, payload) => {
-  const { conversation_id } = parsePayload(z.object({ conversation_id: EntityId }), payload, 422);
+  const { conversation_id } = parsePayload(MarkAsRead004, payload, 422);
   const read = await readConversation(ctx.db, conversation_id, ctx.userId);
   const me = await findUserByRef(ctx.db, ctx.userId);
   if (me) ctx.emit("marked_as_read", markedAsRead004(conversation_id, me));
@@ -143,7 +147,7 @@ onEvent("mark_as_read", async (ctx, payload) => {
 
 // ---- history and counts -------------------------------------------------
 
-const History002 = z.object({ otherUserId: UserRef, ...Page });
+export const History002 = z.object({ otherUserId: UserRef, ...Page });
 
 onEvent("get_message_history", async (ctx, payload) => {
   const b = parsePayload(History002, payload);
@@ -164,7 +168,7 @@ onEvent("get_unread_count", async (ctx) => {
   return body;
 });
 
-const GetMessages003 = z.object({ conversationId: EntityId, ...Page });
+export const GetMessages003 = z.object({ conversationId: EntityId, ...Page });
 
 onEvent("getMessages", async (ctx, payload) => {
   const b = parsePayload(GetMessages003, payload);
@@ -187,7 +191,7 @@ onEvent("getMessages", async (ctx, payload) => {
 const Since = z.union([z.number(), z.string()]).refine((s) => parseSince(s) !== null, {
   message: "must be a message sequence number (seq) or an ISO 8601 timestamp",
 });
-const Sync = z
+export const Sync = z
   .object({
     conversationId: EntityId.optional(),
     conversation_id: EntityId.optional(),
