@@ -83,6 +83,31 @@ describe("socket event budgets", () => {
     await detached(u._id);
   });
 
+  it("100 typing toggles: the member hears only the budget's worth", async () => {
+    const [u, v] = [await makeUser(), await makeUser()];
+    const member = await sioWs({ token: v.token });
+    const typist = await sioWs({ token: u.token });
+    const started = Date.now();
+    for (let i = 0; i < 100; i++) typist.client.send(`42${i}["${i % 2 ? "typing_stop" : "typing_start"}",{"receiverId":"${v._id}"}]`);
+    const { acks } = await drain(typist.client);
+    const seconds = (Date.now() - started) / 1000;
+    const accepted = [...acks.values()].filter((a) => a?.success === true).length;
+    // the burst, plus what refilled while they were handled (each toggle is a D1 read and a room call)
+    expect(accepted).toBeGreaterThanOrEqual(BUDGETS.typing.burst);
+    expect(accepted).toBeLessThanOrEqual(BUDGETS.typing.burst + Math.ceil(seconds * BUDGETS.typing.perSecond) + 1);
+    expect(accepted).toBeLessThan(50);
+    // every accepted toggle is one change: the member gets that many indicators (not 100)
+    let heard = 0;
+    while (heard < accepted) {
+      const f = await member.client.next(5000);
+      if (typeof f === "string" && f.startsWith('42["typing_indicator"')) heard++;
+    }
+    expect(heard).toBe(accepted);
+    member.client.close();
+    await detached(u._id);
+    await detached(v._id);
+  });
+
   it("normal use stays under budget", async () => {
     const [u, v] = [await makeUser(), await makeUser()];
     const { client } = await sioWs({ token: u.token });
