@@ -108,7 +108,8 @@ export function createApp() {
         "One backend for the status & contacts (000), professional chat (001), Socket.IO messaging (002), " +
         "conversations (003) and chat-socket (004) documents. Message pages: page 1 (or skip=0) is the NEWEST " +
         "page, each page in chronological order; hasNextPage/hasMore mean older messages exist. Conversations " +
-        "are ordered by last activity, newest first. Errors: `{success:false, statusCode, message, error, detail}`.",
+        "are ordered by last activity, newest first. Errors: `{success:false, statusCode, message, error, detail}`. " +
+        "The Socket.IO API is documented at [/docs/socket](/docs/socket) (AsyncAPI 3: [/asyncapi.json](/asyncapi.json)).",
     },
   } as const;
   // Generated on request; every error answer gets the one error body's schema.
