@@ -2,7 +2,8 @@
  * The API documents (issue 12 item 6): the AsyncAPI 3 document lists every
  * socket event the server handles (the registry) and every event real
  * connections receive in a scenario covering messages, typing, reads, rooms,
- * presence and status; `/docs/socket` renders it.
+ * presence and status, with payloads that fit the documented schemas;
+ * `/docs/socket` renders it.
  * (test/e2e/asyncapi.test.ts scans src/ for emitted event names.)
  */
 import { env } from "cloudflare:workers";
@@ -102,9 +103,18 @@ describe("AsyncAPI document", () => {
     ]);
     expect((await api("POST", "/api/contacts", { token: a.token, body: { userId: b._id } })).status).toBe(201);
     const seen = { standard: new Set<string>(), "chat-socket": new Set<string>() };
+    const mismatches: string[] = [];
     const record = (dialect: keyof typeof seen) => (f: Frame) => {
       const e = eventOf(f);
-      if (e) seen[dialect].add(String(e[0]));
+      if (!e) return;
+      const name = String(e[0]);
+      seen[dialect].add(name);
+      // the payload fits the schema the document gives it
+      const entry = SERVER_EVENTS.find((x) => x.name === name);
+      const schema = entry && (entry.payload instanceof z.ZodType ? entry.payload : entry.payload[dialect]);
+      if (!schema) return;
+      const parsed = schema.safeParse(e[1]);
+      if (!parsed.success) mismatches.push(`${dialect} ${name}: ${parsed.error.message}`);
     };
     const waitFor = async (client: WsClient, dialect: keyof typeof seen, name: string) => {
       const rec = record(dialect);
@@ -157,6 +167,7 @@ describe("AsyncAPI document", () => {
     chat.client.close();
     for (const u of [a, b]) for (let i = 0; i < 200 && (await hubStub(u._id).sessions()).length; i++) await new Promise((r) => setTimeout(r, 25));
 
+    expect(mismatches).toEqual([]);
     for (const dialect of ["standard", "chat-socket"] as const) {
       const documented = opNames(d, dialect, "send");
       expect(seen[dialect].size).toBeGreaterThan(5);
