@@ -19,6 +19,26 @@ import { userStatusRouter } from "./routes/user-status";
 import { contactsRouter } from "./routes/contacts";
 import { requireAuth } from "./middleware/auth";
 import { checkApiRate } from "./lib/rate-limit";
+import { ErrorView } from "./views/schemas";
+import { asyncApiDocument, asyncApiPage } from "./realtime/asyncapi";
+
+type OpenApiDoc = ReturnType<ReturnType<typeof createRouter>["getOpenAPI31Document"]>;
+
+/** Every 4xx/5xx response documented without a body gets the error body `{success:false, statusCode, message, error, detail}`. */
+function withErrorBodies(doc: OpenApiDoc): OpenApiDoc {
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(item ?? {})) {
+      const responses = (op as { responses?: Record<string, { content?: unknown }> } | undefined)?.responses;
+      if (!responses || typeof responses !== "object") continue;
+      for (const [code, response] of Object.entries(responses)) {
+        if (/^[45]\d\d$/.test(code) && response && !response.content) {
+          response.content = { "application/json": { schema: { $ref: "#/components/schemas/Error" } } };
+        }
+      }
+    }
+  }
+  return doc;
+}
 
 /** Swagger UI over /openapi.json, served from our own assets (no CDN). */
 const docsPage = `<!doctype html>
@@ -78,7 +98,8 @@ export function createApp() {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  app.doc31("/openapi.json", {
+  app.openAPIRegistry.register("Error", ErrorView);
+  const docConfig = {
     openapi: "3.1.0",
     info: {
       title: "Edge chat & presence API",
@@ -87,10 +108,16 @@ export function createApp() {
         "One backend for the status & contacts (000), professional chat (001), Socket.IO messaging (002), " +
         "conversations (003) and chat-socket (004) documents. Message pages: page 1 (or skip=0) is the NEWEST " +
         "page, each page in chronological order; hasNextPage/hasMore mean older messages exist. Conversations " +
-        "are ordered by last activity, newest first. Errors: `{success:false, statusCode, message, error, detail}`.",
+        "are ordered by last activity, newest first. Errors: `{success:false, statusCode, message, error, detail}`. " +
+        "The Socket.IO API is documented at [/docs/socket](/docs/socket) (AsyncAPI 3: [/asyncapi.json](/asyncapi.json)).",
     },
-  });
+  } as const;
+  // Generated on request; every error answer gets the one error body's schema.
+  app.get("/openapi.json", (c) => c.json(withErrorBodies(app.getOpenAPI31Document(docConfig))));
   app.get("/docs", (c) => c.html(docsPage));
+  // The socket API: AsyncAPI 3, generated from the handlers' and views' schemas (src/realtime/catalog.ts).
+  app.get("/asyncapi.json", (c) => c.json(asyncApiDocument()));
+  app.get("/docs/socket", (c) => c.html(asyncApiPage()));
 
   app.notFound((c) => c.json(errorBody(404, `Route not found: ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
   app.onError(onError);

@@ -27,6 +27,10 @@ export interface Env {
   MESSAGE_LIMITER: RateLimit;
   CONNECT_LIMITER: RateLimit;
   API_LIMITER: RateLimit;
+  /** Socket event budgets per user (src/realtime/socket/budgets.ts). */
+  SOCKET_TYPING_LIMITER: RateLimit;
+  SOCKET_GROUP_LIMITER: RateLimit;
+  SOCKET_READ_LIMITER: RateLimit;
   /** Test-only: overrides where calendar providers are reached (a local fake). */
   CALENDAR_API_BASE?: string;
   /** Per-provider overrides of where calendar sync reaches Google, Microsoft Graph and CalDAV. */

@@ -58,5 +58,7 @@ export const onConnect = (hook: ConnectHook) => void connectHooks.push(hook);
 export const onDisconnect = (hook: DisconnectHook) => void disconnectHooks.push(hook);
 
 export const handlerFor = (name: string) => handlers.get(name);
+/** Names of every registered client->server event. */
+export const registeredEvents = (): string[] => [...handlers.keys()];
 export const connectHooksList = (): readonly ConnectHook[] => connectHooks;
 export const disconnectHooksList = (): readonly DisconnectHook[] => disconnectHooks;

@@ -5,7 +5,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { config } from "../lib/config";
 import { ApiError, unauthorized } from "../lib/errors";
-import { createRouter, described, jsonBody } from "../lib/http";
+import { createRouter, described, ok, jsonBody } from "../lib/http";
+import { AuthCheck, Data, Login004, UserWithToken } from "../views/schemas";
 import { Email } from "../lib/schemas";
 import { issueToken } from "../lib/tokens";
 import {
@@ -71,7 +72,7 @@ auth.openapi(
     tags: ["Auth"],
     summary: "Register a user (000)",
     request: { body: jsonBody(RegisterBody) },
-    responses: { 201: described("Created: `{success, data: {_id, userId, ..., token}}`"), 400: described("Invalid or already exists") },
+    responses: { 201: ok(Data(UserWithToken), "Created: `{success, data: {_id, userId, ..., token}}`"), 400: described("Invalid or already exists") },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -97,7 +98,7 @@ const loginRoute = createRoute({
     },
   },
   responses: {
-    200: described("000: `{success, data: {..., token}}`; 004: `{access_token, token_type, user}`"),
+    200: ok(z.union([Data(UserWithToken), Login004]), "000: `{success, data: {..., token}}`; 004: `{access_token, token_type, user}`"),
     401: described("Invalid credentials"),
   },
 });
@@ -176,7 +177,7 @@ auth.openapi(
     tags: ["Auth"],
     summary: "Check whether a phone number is registered (000)",
     request: { body: jsonBody(z.object({ phoneNumber: Phone })) },
-    responses: { 200: described("`{success, exists, data?}`") },
+    responses: { 200: ok(AuthCheck, "`{success, exists, data?}`") },
   }),
   async (c) => {
     const { phoneNumber } = c.req.valid("json");

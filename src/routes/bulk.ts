@@ -10,7 +10,8 @@ import { MAX_WINDOW_DAYS, syncCalendar } from "../domain/calendar/sync";
 import { ScheduleCreate } from "../domain/schedules";
 import { LOOKBACK_DAYS, MIN_DAYS, suggestStatuses } from "../domain/suggestions";
 import { errorBody } from "../lib/errors";
-import { type AppEnv, bearer, createRouter, described, jsonBody } from "../lib/http";
+import { type AppEnv, bearer, createRouter, described, ok, jsonBody } from "../lib/http";
+import { Counted, Data, ScheduleView, SuggestionView, TemplateView } from "../views/schemas";
 import { IsoDate } from "../lib/schemas";
 import { scheduleView, templateView } from "../views/status";
 
@@ -53,7 +54,7 @@ bulkRouter.openapi(
     security: bearer,
     request: { body: jsonBody(batchOf(BulkTemplateItem)) },
     responses: {
-      201: described("`{success, count, data: [template]}`"),
+      201: ok(Counted(TemplateView), "`{success, count, data: [template]}`"),
       400: described("An invalid item (index and field named)"),
       413: described(`More than ${BULK_MAX} items`),
     },
@@ -76,7 +77,7 @@ bulkRouter.openapi(
     security: bearer,
     request: { body: jsonBody(batchOf(ScheduleCreate)) },
     responses: {
-      201: described("`{success, count, data: [schedule]}`"),
+      201: ok(Counted(ScheduleView), "`{success, count, data: [schedule]}`"),
       400: described("An invalid item (index and field named)"),
       413: described(`More than ${BULK_MAX} items`),
     },
@@ -123,7 +124,7 @@ bulkRouter.openapi(
     security: bearer,
     request: { body: jsonBody(SyncBody) },
     responses: {
-      201: described("`{success, count, data: [schedule], deactivated}`"),
+      201: ok(Counted(ScheduleView).extend({ deactivated: z.number().int() }), "`{success, count, data: [schedule], deactivated}`"),
       400: described("Invalid input, or the provider rejected the access token"),
       429: described("The provider is rate limiting (Retry-After passed on)"),
       502: described("The provider could not be reached or failed"),
@@ -148,7 +149,7 @@ bulkRouter.openapi(
       "`repeat` is weekly (always the same weekday), weekdays (Monday-Friday only) or daily; `confidence` = days seen / " +
       "eligible days since your first entry considered (that weekday, weekdays, or every day), 0-1. Empty without enough history.",
     security: bearer,
-    responses: { 200: described("`{success, data: [{name, status, customStatus, startTime, endTime, repeat, confidence}]}`") },
+    responses: { 200: ok(Data(z.array(SuggestionView)), "`{success, data: [{name, status, customStatus, startTime, endTime, repeat, confidence}]}`") },
   }),
   async (c) => {
     const user = c.var.user;

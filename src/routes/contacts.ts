@@ -14,7 +14,8 @@ import {
   statusList,
 } from "../domain/contacts";
 import { config } from "../lib/config";
-import { bearer, createRouter, described, jsonBody } from "../lib/http";
+import { bearer, createRouter, described, jsonBody, ok } from "../lib/http";
+import { ContactFilterResult, ContactView, Data, Done, EffectiveStatus, PhoneStatusView, UserWithStatusView } from "../views/schemas";
 import { Email, UserRef } from "../lib/schemas";
 import { contactView, phoneStatusView, userWithStatusView } from "../views/contact";
 import { effectiveStatus } from "../views/status";
@@ -46,7 +47,7 @@ contactsRouter.openapi(
     summary: "Your contacts with their current status (000)",
     description: "Bare array of `{_id, userId, name, email, phoneNumber, profileImage, currentStatus}`; contacts whose status you may not see are omitted.",
     security: bearer,
-    responses: { 200: described("Array of contacts") },
+    responses: { 200: ok(z.array(ContactView), "Array of contacts") },
   }),
   async (c) => {
     const rows = await listContacts(c.var.db, c.var.auth.id);
@@ -69,7 +70,7 @@ contactsRouter.openapi(
       }),
     },
     responses: {
-      200: described("`{success, data: {userId, name, status, customStatus, statusUntil}}`"),
+      200: ok(Data(PhoneStatusView), "`{success, data: {userId, name, status, customStatus, statusUntil}}`"),
       400: described("Not a phone number"),
       403: described("Access denied"),
       404: described("No user with that number"),
@@ -98,7 +99,7 @@ contactsRouter.openapi(
         }),
       ),
     },
-    responses: { 200: described("`{success, users:[...], debug:{originalPhoneNumbers, normalizedPhoneNumbers}}`") },
+    responses: { 200: ok(ContactFilterResult, "`{success, users:[...], debug:{originalPhoneNumbers, normalizedPhoneNumbers}}`") },
   }),
   async (c) => {
     const { phoneNumbers } = c.req.valid("json");
@@ -128,7 +129,7 @@ contactsRouter.openapi(
         }),
       ),
     },
-    responses: { 200: described("`{success, data:[...]}`") },
+    responses: { 200: ok(Data(z.array(UserWithStatusView)), "`{success, data:[...]}`") },
   }),
   async (c) => {
     const users = await statusList(c.var.db, c.var.auth.id, c.req.valid("json").contactIds);
@@ -145,7 +146,7 @@ contactsRouter.openapi(
     summary: "Your address book (000)",
     description: "Bare array like /with-status, but every contact is listed; `currentStatus` is null where you may not see it.",
     security: bearer,
-    responses: { 200: described("Array of contacts") },
+    responses: { 200: ok(z.array(ContactView), "Array of contacts") },
   }),
   async (c) => {
     const rows = await listContacts(c.var.db, c.var.auth.id);
@@ -167,8 +168,8 @@ contactsRouter.openapi(
     security: bearer,
     request: { body: jsonBody(AddContactBody) },
     responses: {
-      201: described("The contact, with `currentStatus`"),
-      200: described("Already a contact"),
+      201: ok(ContactView, "The contact, with `currentStatus`"),
+      200: ok(ContactView, "Already a contact"),
       400: described("Invalid, or yourself"),
       404: described("No such user"),
     },
@@ -194,7 +195,7 @@ contactsRouter.openapi(
     description: "`id` is the contact user's `_id` or `userId`. 404 if not in your contacts; 403 if hidden from you.",
     security: bearer,
     request: { params: ContactIdParam },
-    responses: { 200: described("`{status, customStatus, statusUntil}`"), 403: described("Access denied"), 404: described("Not a contact") },
+    responses: { 200: ok(EffectiveStatus, "`{status, customStatus, statusUntil}`"), 403: described("Access denied"), 404: described("Not a contact") },
   }),
   async (c) => {
     const user = await contactStatus(c.var.db, c.var.auth.id, c.req.valid("param").id);
@@ -211,7 +212,7 @@ contactsRouter.openapi(
     description: "`id` is the contact user's `_id` or `userId`.",
     security: bearer,
     request: { params: ContactIdParam },
-    responses: { 200: described("`{success:true, message:\"Contact removed\"}`"), 404: described("Not a contact") },
+    responses: { 200: ok(Done, "`{success:true, message:\"Contact removed\"}`"), 404: described("Not a contact") },
   }),
   async (c) => {
     await removeContact(c.var.db, c.var.auth.id, c.req.valid("param").id);

@@ -23,7 +23,8 @@ import { conversationHistory, messagesSince, parseSince, readConversation } from
 import { getMetadata, upsertMetadata } from "../domain/metadata";
 import { findUserByEmail, findUserByRef } from "../domain/users";
 import { ApiError, describeZodError, notFound } from "../lib/errors";
-import { type AppEnv, bearer, createRouter, described, jsonBody, validationHook } from "../lib/http";
+import { type AppEnv, bearer, createRouter, described, ok, jsonBody, validationHook } from "../lib/http";
+import { Conversation003, ConversationStart004, ConversationSummary004, Envelope, LeftConversation, MarkedRead004, Message004, MetadataView } from "../views/schemas";
 import { Email, EntityId, UserRef } from "../lib/schemas";
 import { conversation003, conversationStart004, conversationSummary004, envelope } from "../views/conversation";
 import { message004 } from "../views/message";
@@ -67,8 +68,8 @@ conversationsRouter.openapi(
     security: bearer,
     request: { body: jsonBody(OneOnOneBody) },
     responses: {
-      201: described("Created: `{success, statusCode, message, data: conversation}`"),
-      200: described("Already existed: same body"),
+      201: ok(Envelope(Conversation003), "Created: `{success, statusCode, message, data: conversation}`"),
+      200: ok(Envelope(Conversation003), "Already existed: same body"),
       403: described("The other user blocked you (`Access denied`)"),
       404: described("Receiver not found"),
     },
@@ -96,7 +97,7 @@ conversationsRouter.openapi(
     security: bearer,
     request: { body: jsonBody(z.object({ name: GroupName, members: MemberList }).openapi("CreateGroup")) },
     responses: {
-      201: described("`{success, statusCode, message, data: conversation}`"),
+      201: ok(Envelope(Conversation003), "`{success, statusCode, message, data: conversation}`"),
       403: described("A named member blocked you (`Access denied`)"),
       404: described("A named member does not exist"),
     },
@@ -122,7 +123,7 @@ conversationsRouter.openapi(
       "Chat-socket dialect (004 token, or `?dialect=chat-socket`): `[{conversation_id, participants, last_message, last_message_time, last_message_sender, unread_count}]`.",
     security: bearer,
     request: { query: z.object({ dialect: z.enum(["standard", "chat-socket"]).optional() }) },
-    responses: { 200: described("Conversations, ordered by last activity (newest first)") },
+    responses: { 200: ok(z.union([Envelope(z.array(Conversation003)), z.array(ConversationSummary004)]), "Conversations, ordered by last activity (newest first)") },
   }),
   async (c) => {
     const records = await listConversations(c.env, c.var.db, c.var.auth.id);
@@ -162,7 +163,7 @@ conversationsRouter.openapi(
     security: bearer,
     request: { body: formOrJson(StartBody) },
     responses: {
-      200: described("`{conversation_id, participants:[emails]}`"),
+      200: ok(ConversationStart004, "`{conversation_id, participants:[emails]}`"),
       403: described("The other user blocked you (`Access denied`)"),
       404: described("Target user not found"),
       422: described("Missing or invalid to_email"),
@@ -192,7 +193,7 @@ conversationsRouter.openapi(
     summary: "A conversation the caller is a member of (003)",
     security: bearer,
     request: { params: ConversationParam },
-    responses: { 200: described("`{success, statusCode, message, data: conversation}`"), 404: described("No such conversation, or not a member") },
+    responses: { 200: ok(Envelope(Conversation003), "`{success, statusCode, message, data: conversation}`"), 404: described("No such conversation, or not a member") },
   }),
   async (c) => {
     const record = await getConversation(c.env, c.var.db, c.req.valid("param").conversationId, c.var.auth.id);
@@ -209,7 +210,7 @@ conversationsRouter.openapi(
     security: bearer,
     request: { params: ConversationParam, body: jsonBody(z.object({ name: GroupName }).openapi("UpdateGroup")) },
     responses: {
-      200: described("`{success, statusCode, message, data: conversation}`"),
+      200: ok(Envelope(Conversation003), "`{success, statusCode, message, data: conversation}`"),
       400: described("Not a group, or bad name"),
       403: described("Not the creator"),
       404: described("No such conversation, or not a member"),
@@ -230,7 +231,7 @@ conversationsRouter.openapi(
     security: bearer,
     request: { params: ConversationParam, body: jsonBody(z.object({ members: MemberList }).openapi("AddMembers")) },
     responses: {
-      200: described("`{success, statusCode, message, data: conversation}`"),
+      200: ok(Envelope(Conversation003), "`{success, statusCode, message, data: conversation}`"),
       400: described("Not a group"),
       403: described("A named user blocked you"),
       404: described("No such conversation / user"),
@@ -251,7 +252,7 @@ conversationsRouter.openapi(
     security: bearer,
     request: { params: ConversationParam, body: jsonBody(z.object({ members: MemberList }).openapi("RemoveMembers")) },
     responses: {
-      200: described("`{success, statusCode, message, data: conversation}`"),
+      200: ok(Envelope(Conversation003), "`{success, statusCode, message, data: conversation}`"),
       400: described("Not a group, not members, or yourself"),
       403: described("Not the creator"),
       404: described("No such conversation / user"),
@@ -271,7 +272,7 @@ conversationsRouter.openapi(
     summary: "Leave a conversation (003). The creator's role passes to the longest-standing member; the last to leave archives it.",
     security: bearer,
     request: { params: ConversationParam },
-    responses: { 200: described("`{success, statusCode, message, data:{conversationId, status, createdBy}}`"), 404: described("Not a member") },
+    responses: { 200: ok(Envelope(LeftConversation), "`{success, statusCode, message, data:{conversationId, status, createdBy}}`"), 404: described("Not a member") },
   }),
   async (c) => {
     const result = await leaveConversation(c.env, c.var.db, c.req.valid("param").conversationId, c.var.auth.id);
@@ -300,7 +301,7 @@ conversationsRouter.openapi(
         since: SinceQuery,
       }),
     },
-    responses: { 200: described("Array of 004 messages"), 404: described("No such conversation, or not a member"), 422: described("Bad skip/limit/since") },
+    responses: { 200: ok(z.array(Message004), "Array of 004 messages"), 404: described("No such conversation, or not a member"), 422: described("Bad skip/limit/since") },
   }),
   async (c) => {
     const { skip, limit, since } = c.req.valid("query");
@@ -322,7 +323,7 @@ conversationsRouter.openapi(
     summary: "Mark the whole conversation read for the caller (004)",
     security: bearer,
     request: { params: ConversationParam },
-    responses: { 200: described("`{message: \"Conversation marked as read\", modifiedCount}`"), 404: described("Not a member") },
+    responses: { 200: ok(MarkedRead004, "`{message: \"Conversation marked as read\", modifiedCount}`"), 404: described("Not a member") },
   }),
   async (c) => {
     const conversationId = c.req.valid("param").conversationId;
@@ -352,7 +353,7 @@ conversationsRouter.openapi(
     description: "Only the given fields change. `isBlocked:true` stops the other user from messaging the caller and from seeing their presence (403 `Access denied`).",
     security: bearer,
     request: { params: OtherUserParam, body: jsonBody(MetadataBody) },
-    responses: { 200: described("The stored metadata `{_id, userId, otherUserId, isPinned, isBlocked, customRingtone, isFavorite}`"), 404: described("No such user") },
+    responses: { 200: ok(MetadataView.extend({ success: z.boolean() }), "The stored metadata `{_id, userId, otherUserId, isPinned, isBlocked, customRingtone, isFavorite}`"), 404: described("No such user") },
   }),
   async (c) => {
     const changes = c.req.valid("json");
@@ -371,7 +372,7 @@ conversationsRouter.openapi(
     summary: "The caller's metadata for a conversation partner (defaults when none stored)",
     security: bearer,
     request: { params: OtherUserParam },
-    responses: { 200: described("`{_id, userId, otherUserId, isPinned, isBlocked, customRingtone, isFavorite}`"), 404: described("No such user") },
+    responses: { 200: ok(MetadataView.extend({ success: z.boolean() }), "`{_id, userId, otherUserId, isPinned, isBlocked, customRingtone, isFavorite}`"), 404: described("No such user") },
   }),
   async (c) => {
     const meta = await getMetadata(c.var.db, c.var.auth.id, c.req.valid("param").otherUserId);

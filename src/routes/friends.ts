@@ -5,7 +5,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { listFriends, listRequests, type RequestWithUsers, respond, sendFriendRequest, unfriend } from "../domain/friends";
 import { config } from "../lib/config";
-import { bearer, createRouter, described, jsonBody } from "../lib/http";
+import { bearer, createRouter, described, ok, jsonBody } from "../lib/http";
+import { Done, FriendRequestResult, FriendRequestsList, FriendsList } from "../views/schemas";
 import { Email, EntityId, UserRefParam, UserRef } from "../lib/schemas";
 import { friendRequestView, friendView } from "../views/friend";
 
@@ -28,7 +29,7 @@ friendsRouter.openapi(
     tags,
     summary: "The caller's accepted friends (001)",
     security: bearer,
-    responses: { 200: described("`{success, friends:[{_id, userId, name, photoURL, isOnline, lastSeen, ...}]}`") },
+    responses: { 200: ok(FriendsList, "`{success, friends:[{_id, userId, name, photoURL, isOnline, lastSeen, ...}]}`") },
   }),
   async (c) => {
     const friends = await listFriends(c.var.db, c.var.auth.id);
@@ -54,8 +55,8 @@ friendsRouter.openapi(
     security: bearer,
     request: { body: jsonBody(RequestBody) },
     responses: {
-      201: described("`{success, _id, from, to, status:\"pending\", createdAt, request}`"),
-      200: described("Their pending request to you was accepted instead: `{..., status:\"accepted\"}`"),
+      201: ok(FriendRequestResult, "`{success, _id, from, to, status:\"pending\", createdAt, request}`"),
+      200: ok(FriendRequestResult, "Their pending request to you was accepted instead: `{..., status:\"accepted\"}`"),
       403: described("The user blocked you (`Access denied`)"),
       404: described("No such user"),
       409: described("Already friends, or already requested"),
@@ -76,7 +77,7 @@ friendsRouter.openapi(
     tags,
     summary: "Pending friend requests to and from the caller",
     security: bearer,
-    responses: { 200: described("`{success, incoming:[request], outgoing:[request]}`") },
+    responses: { 200: ok(FriendRequestsList, "`{success, incoming:[request], outgoing:[request]}`") },
   }),
   async (c) => {
     const { incoming, outgoing } = await listRequests(c.var.db, c.var.auth.id);
@@ -93,7 +94,7 @@ const respondRoute = (action: "accept" | "decline") =>
     security: bearer,
     request: { params: RequestParam },
     responses: {
-      200: described("`{success, message, request}`"),
+      200: ok(FriendRequestResult, "`{success, message, request}`"),
       403: described("Not the recipient"),
       404: described("No such request (or not yours)"),
       409: described("Not pending any more"),
@@ -119,7 +120,7 @@ friendsRouter.openapi(
     security: bearer,
     request: { params: RequestParam },
     responses: {
-      200: described("`{success, message, request}`"),
+      200: ok(FriendRequestResult, "`{success, message, request}`"),
       403: described("Not the sender"),
       404: described("No such request (or not yours)"),
       409: described("Not pending any more"),
@@ -139,7 +140,7 @@ friendsRouter.openapi(
     summary: "Remove a friend (either id form)",
     security: bearer,
     request: { params: UserRefParam },
-    responses: { 200: described("`{success, message}`"), 404: described("No such user, or not friends") },
+    responses: { 200: ok(Done.extend({ userId: z.string() }), "`{success, message}`"), 404: described("No such user, or not friends") },
   }),
   async (c) => {
     const other = await unfriend(c.var.db, c.var.auth.id, c.req.valid("param").userId);

@@ -21,7 +21,8 @@ import {
   unreadTotal,
 } from "../domain/messages";
 import { ApiError, as422, describeZodError, errorBody } from "../lib/errors";
-import { bearer, createRouter, described, jsonBody } from "../lib/http";
+import { bearer, createRouter, described, ok, jsonBody } from "../lib/http";
+import { Envelope, Message001, Message003, Message004, MessagePage003, UnreadCount } from "../views/schemas";
 import { fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, Text } from "../lib/message-inputs";
 import { EntityId, pageQuery, UserRef } from "../lib/schemas";
 import { envelope } from "../views/conversation";
@@ -66,8 +67,8 @@ messagesRouter.openapi(
     security: bearer,
     request: { body: jsonBody(Send003) },
     responses: {
-      201: described("`{success, statusCode, message, data: message}`"),
-      200: described("Repeated clientMsgId: the first message"),
+      201: ok(Envelope(Message003), "`{success, statusCode, message, data: message}`"),
+      200: ok(Envelope(Message003), "Repeated clientMsgId: the first message"),
       403: described("Blocked by the other user (`Access denied`)"),
       404: described("No such conversation (or not a member)"),
     },
@@ -134,8 +135,8 @@ messagesRouter.openapi(
       },
     },
     responses: {
-      201: described("001: the message `{_id, conversationId, senderId, recipientId, text, attachment, createdAt, status}`"),
-      200: described("004: `{id, conversation_id, sender_email, sender_name, message, timestamp, message_type, reply_to}`; 001 repeated clientMsgId"),
+      201: ok(Message001, "001: the message `{_id, conversationId, senderId, recipientId, text, attachment, createdAt, status}`"),
+      200: ok(z.union([Message004, Message001]), "004: `{id, conversation_id, sender_email, sender_name, message, timestamp, message_type, reply_to}`; 001 repeated clientMsgId"),
       403: described("Blocked by the recipient (`Access denied`)"),
       404: described("Recipient not found"),
     },
@@ -173,7 +174,7 @@ messagesRouter.openapi(
     tags,
     summary: "Total unread messages across the caller's conversations (003)",
     security: bearer,
-    responses: { 200: described("`{success, statusCode, message, data:{unreadCount}}`") },
+    responses: { 200: ok(Envelope(UnreadCount), "`{success, statusCode, message, data:{unreadCount}}`") },
   }),
   async (c) => {
     const unreadCount = await unreadTotal(c.env, c.var.auth.id);
@@ -189,7 +190,7 @@ messagesRouter.openapi(
     summary: "Unread messages in one conversation (003)",
     security: bearer,
     request: { params: ConversationParam },
-    responses: { 200: described("`{success, statusCode, message, data:{unreadCount}}`"), 404: described("Not a member") },
+    responses: { 200: ok(Envelope(UnreadCount), "`{success, statusCode, message, data:{unreadCount}}`"), 404: described("Not a member") },
   }),
   async (c) => {
     const conversationId = c.req.valid("param").conversationId;
@@ -213,7 +214,7 @@ messagesRouter.openapi(
     security: bearer,
     request: { params: ConversationParam, query: pageQuery(50, 100).extend({ since: SinceQuery }) },
     responses: {
-      200: described("`{success, statusCode, message, data:{messages, pagination:{currentPage, totalPages, totalMessages, hasNextPage, hasPrevPage}}}`"),
+      200: ok(Envelope(MessagePage003), "`{success, statusCode, message, data:{messages, pagination:{currentPage, totalPages, totalMessages, hasNextPage, hasPrevPage}}}`"),
       404: described("No such conversation, or not a member"),
     },
   }),
@@ -257,7 +258,7 @@ messagesRouter.openapi(
     summary: "Mark every message of a conversation read for the caller (003)",
     security: bearer,
     request: { params: ConversationParam },
-    responses: { 200: described("`{success, statusCode, message, data:{modifiedCount}}`"), 404: described("Not a member") },
+    responses: { 200: ok(Envelope(z.object({ modifiedCount: z.number().int() })), "`{success, statusCode, message, data:{modifiedCount}}`"), 404: described("Not a member") },
   }),
   async (c) => {
     const conversationId = c.req.valid("param").conversationId;
@@ -276,7 +277,7 @@ messagesRouter.openapi(
     summary: "Mark one message (and everything before it) read for the caller (003)",
     security: bearer,
     request: { params: MessageParam },
-    responses: { 200: described("`{success, statusCode, message, data:{_id, read, seenBy:[{userId, timestamp}], ...}}`"), 404: described("No such message, or not a member") },
+    responses: { 200: ok(Envelope(Message003), "`{success, statusCode, message, data:{_id, read, seenBy:[{userId, timestamp}], ...}}`"), 404: described("No such message, or not a member") },
   }),
   async (c) => {
     const messageId = c.req.valid("param").messageId;
@@ -299,7 +300,7 @@ messagesRouter.openapi(
     security: bearer,
     request: { params: MessageParam, body: jsonBody(EditBody) },
     responses: {
-      200: described("`{success, statusCode, message, data:{_id, message, edited:true, editedAt, ...}}`"),
+      200: ok(Envelope(Message003), "`{success, statusCode, message, data:{_id, message, edited:true, editedAt, ...}}`"),
       400: described("Deleted message or empty text"),
       403: described("Not the sender"),
       404: described("No such message, or not a member"),
@@ -321,7 +322,7 @@ messagesRouter.openapi(
     security: bearer,
     request: { params: MessageParam },
     responses: {
-      200: described("`{success, statusCode, message, data:{_id, deleted:true, deletedBy, deletedAt, ...}}`"),
+      200: ok(Envelope(Message003), "`{success, statusCode, message, data:{_id, deleted:true, deletedBy, deletedAt, ...}}`"),
       403: described("Not the sender"),
       404: described("No such message, or not a member"),
     },
@@ -346,7 +347,7 @@ messagesRouter.openapi(
       params: z.object({ otherUserId: UserRef.openapi({ param: { name: "otherUserId", in: "path" } }) }),
       query: pageQuery(50, 100),
     },
-    responses: { 200: described("Array of 001 messages"), 404: described("No such user") },
+    responses: { 200: ok(z.array(Message001), "Array of 001 messages"), 404: described("No such user") },
   }),
   async (c) => {
     const { page, limit } = c.req.valid("query");

@@ -12,7 +12,8 @@ import {
   updateSchedule,
   upcomingOccurrences,
 } from "../domain/schedules";
-import { bearer, createRouter, described, jsonBody } from "../lib/http";
+import { bearer, createRouter, described, ok, jsonBody } from "../lib/http";
+import { Data, Done, Paged, ScheduleView, UpcomingOccurrence } from "../views/schemas";
 import { EntityId, pageQuery, pagination, UserRef } from "../lib/schemas";
 import { requireSelf } from "../middleware/auth";
 import { scheduleView } from "../views/status";
@@ -43,7 +44,7 @@ schedulesRouter.openapi(
       query: pageQuery(10).extend({ active: BoolQuery.default(true).openapi({ type: "boolean", example: true }) }),
     },
     responses: {
-      200: described("`{success, data: [schedule], pagination: {page, limit, total, pages}}`"),
+      200: ok(Paged(ScheduleView), "`{success, data: [schedule], pagination: {page, limit, total, pages}}`"),
       403: described("Not the owner"),
       404: described("No such user"),
     },
@@ -70,7 +71,7 @@ schedulesRouter.openapi(
     security: bearer,
     request: { params: UserParam, body: jsonBody(ScheduleCreate) },
     responses: {
-      201: described("`{success, data: schedule}`"),
+      201: ok(Data(ScheduleView), "`{success, data: schedule}`"),
       400: described("Invalid field (named in the message)"),
       403: described("Not the owner"),
       404: described("No such user"),
@@ -93,7 +94,7 @@ schedulesRouter.openapi(
     security: bearer,
     request: { params: UserAndIdParams, body: jsonBody(ScheduleUpdate) },
     responses: {
-      200: described("`{success, data: schedule}`"),
+      200: ok(Data(ScheduleView), "`{success, data: schedule}`"),
       400: described("Invalid field"),
       403: described("Not the owner"),
       404: described("No such user or schedule"),
@@ -116,7 +117,7 @@ schedulesRouter.openapi(
     security: bearer,
     request: { params: UserAndIdParams },
     responses: {
-      200: described('`{success: true, message: "Status schedule deleted"}`'),
+      200: ok(Done, '`{success: true, message: "Status schedule deleted"}`'),
       403: described("Not the owner"),
       404: described("No such user or schedule"),
     },
@@ -146,7 +147,7 @@ upcomingRouter.openapi(
         days: z.coerce.number().int().min(1, "must be >= 1").max(366, "must be <= 366").default(7),
       }),
     },
-    responses: { 200: described("`{success, data: [schedule occurrence]}`") },
+    responses: { 200: ok(Data(z.array(UpcomingOccurrence)), "`{success, data: [schedule occurrence]}`") },
   }),
   async (c) => {
     const user = c.var.user;

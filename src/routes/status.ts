@@ -8,7 +8,8 @@ import { setStatus, createHistoryEntry, deleteHistoryEntry } from "../domain/sta
 import { applyTemplate, createTemplate, deleteTemplate, updateTemplate } from "../domain/templates";
 import { userRefCondition } from "../domain/users";
 import { requireVisibleStatusOwner } from "../domain/visibility";
-import { bearer, createRouter, described, jsonBody } from "../lib/http";
+import { bearer, createRouter, described, ok, jsonBody } from "../lib/http";
+import { Data, Done, HistoryEntryView, StatusView, TemplateView } from "../views/schemas";
 import { CustomStatusText, DurationMinutes, IdParam, IsoDate, StatusValue, TemplateFields, UserRefParam } from "../lib/schemas";
 import { historyView, statusView, templateView } from "../views/status";
 
@@ -32,7 +33,7 @@ statusManagementRouter.openapi(
     tags: ["Status"],
     summary: "The current user's status (000)",
     security: bearer,
-    responses: { 200: described("`{success, data: {userId, status, customStatus, statusUntil}}`") },
+    responses: { 200: ok(Data(StatusView), "`{success, data: {userId, status, customStatus, statusUntil}}`") },
   }),
   async (c) => c.json({ success: true, data: statusView(c.var.user) }),
 );
@@ -50,7 +51,7 @@ statusManagementRouter.openapi(
       "`contact_status_update` to watchers.",
     security: bearer,
     request: { body: jsonBody(StatusBody) },
-    responses: { 200: described("`{success, data: {userId, status, customStatus, statusUntil}}`"), 400: described("Invalid status") },
+    responses: { 200: ok(Data(StatusView), "`{success, data: {userId, status, customStatus, statusUntil}}`"), 400: described("Invalid status") },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -75,7 +76,7 @@ statusManagementRouter.openapi(
     security: bearer,
     request: { params: UserRefParam },
     responses: {
-      200: described("`{success, data: {userId, status, customStatus, statusUntil}}`"),
+      200: ok(Data(StatusView), "`{success, data: {userId, status, customStatus, statusUntil}}`"),
       403: described("Access denied"),
       404: described("No such user"),
     },
@@ -109,7 +110,7 @@ statusRouter.openapi(
       "A closed entry of at most one year; `duration` (minutes) is computed from startTime/endTime. Does not change the current status.",
     security: bearer,
     request: { body: jsonBody(HistoryBody) },
-    responses: { 201: described("The entry `{_id, user, userId, status, customStatus, startTime, endTime, duration}`") },
+    responses: { 201: ok(HistoryEntryView, "The entry `{_id, user, userId, status, customStatus, startTime, endTime, duration}`") },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -128,7 +129,7 @@ statusRouter.openapi(
     security: bearer,
     request: { params: IdParam },
     responses: {
-      200: described("`{success:true, message:\"Status history entry deleted\"}`"),
+      200: ok(Done, "`{success:true, message:\"Status history entry deleted\"}`"),
       403: described("Not yours"),
       404: described("Unknown entry"),
       409: described("The open entry"),
@@ -159,7 +160,7 @@ statusRouter.openapi(
     summary: "Create a status template (000)",
     security: bearer,
     request: { body: jsonBody(TemplateBody) },
-    responses: { 201: described("The template `{_id, user, userId, name, status, customStatus, duration}`") },
+    responses: { 201: ok(TemplateView, "The template `{_id, user, userId, name, status, customStatus, duration}`") },
   }),
   async (c) => {
     const t = await createTemplate(c.var.db, c.var.auth.id, c.req.valid("json"));
@@ -175,7 +176,7 @@ statusRouter.openapi(
     summary: "Update one of your templates (000; fields you omit are kept)",
     security: bearer,
     request: { params: IdParam, body: jsonBody(TemplatePatch) },
-    responses: { 200: described("The template"), 403: described("Not yours"), 404: described("Unknown template") },
+    responses: { 200: ok(TemplateView, "The template"), 403: described("Not yours"), 404: described("Unknown template") },
   }),
   async (c) => {
     const t = await updateTemplate(c.var.db, c.var.auth.id, c.req.valid("param").id, c.req.valid("json"));
@@ -191,7 +192,7 @@ statusRouter.openapi(
     summary: "Delete one of your templates (000)",
     security: bearer,
     request: { params: IdParam },
-    responses: { 200: described("`{success:true, message:\"Status template deleted\"}`"), 403: described("Not yours"), 404: described("Unknown template") },
+    responses: { 200: ok(Done, "`{success:true, message:\"Status template deleted\"}`"), 403: described("Not yours"), 404: described("Unknown template") },
   }),
   async (c) => {
     await deleteTemplate(c.var.db, c.var.auth.id, c.req.valid("param").id);
@@ -208,7 +209,7 @@ statusRouter.openapi(
     description: "Same effect and answer as `PUT /api/status-management` with the template's status, customStatus and duration.",
     security: bearer,
     request: { params: IdParam },
-    responses: { 200: described("`{success, data: {userId, status, customStatus, statusUntil}}`"), 403: described("Not yours"), 404: described("Unknown template") },
+    responses: { 200: ok(Data(StatusView), "`{success, data: {userId, status, customStatus, statusUntil}}`"), 403: described("Not yours"), 404: described("Unknown template") },
   }),
   async (c) => {
     const { user } = await applyTemplate(c.env, c.var.db, c.var.auth, c.req.valid("param").id);

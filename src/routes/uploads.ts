@@ -21,7 +21,8 @@ import {
 import type { Upload } from "../db/schema";
 import { config } from "../lib/config";
 import { badRequest, notFound } from "../lib/errors";
-import { bearer, createRouter, described } from "../lib/http";
+import { bearer, createRouter, described, ok } from "../lib/http";
+import { Data, FileBody, UploadView } from "../views/schemas";
 import { EntityId } from "../lib/schemas";
 import { iso } from "../views/common";
 
@@ -82,7 +83,7 @@ uploadsRouter.openapi(
     security: bearer,
     request: { query: z.object({ filename: z.string().trim().max(255).optional() }) },
     responses: {
-      201: described("`{success, data:{_id, url, fileUrl, type, contentType, size, filename}}`"),
+      201: ok(Data(UploadView).extend({ message: z.string() }), "`{success, data:{_id, url, fileUrl, type, contentType, size, filename}}`"),
       400: described("No file"),
       413: described("Larger than UPLOAD_MAX_BYTES"),
       415: described("Content type not accepted"),
@@ -125,7 +126,9 @@ uploadsRouter.openapi(
     summary: "Download an attachment (uploader, or members of a conversation whose message carries it)",
     security: bearer,
     request: { params: z.object({ uploadId: EntityId.openapi({ param: { name: "uploadId", in: "path" } }) }) },
-    responses: { 200: described("The file"), 403: described("Not allowed to read it"), 404: described("No such upload") },
+    responses: {
+      200: { description: "The file, with its stored Content-Type", content: { "application/octet-stream": { schema: FileBody } } },
+      403: described("Not allowed to read it"), 404: described("No such upload") },
   }),
   async (c) => {
     const upload = await readableUpload(c.var.db, c.req.valid("param").uploadId, c.var.auth.id);

@@ -7,7 +7,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { statusAnalytics } from "../domain/analytics";
 import { listHistory } from "../domain/status";
 import { listTemplates } from "../domain/templates";
-import { bearer, createRouter, described } from "../lib/http";
+import { bearer, createRouter, described, ok } from "../lib/http";
+import { AnalyticsView, Data, HistoryEntryView, Paged, TemplateView } from "../views/schemas";
 import { IsoDate, pageQuery, pagination, UserRefParam } from "../lib/schemas";
 import { requireSelf } from "../middleware/auth";
 import { historyView, templateView } from "../views/status";
@@ -30,7 +31,7 @@ userStatusRouter.openapi(
       "`pagination: {page, limit, total, pages}`; a page past the end is empty.",
     security: bearer,
     request: { params: UserRefParam, query: pageQuery(10).extend(Window.shape) },
-    responses: { 200: described("`{success, data:[...], pagination}`"), 403: described("Not the owner"), 404: described("No such user") },
+    responses: { 200: ok(Paged(HistoryEntryView), "`{success, data:[...], pagination}`"), 403: described("Not the owner"), 404: described("No such user") },
   }),
   async (c) => {
     const user = await requireSelf(c, c.req.valid("param").userId);
@@ -53,7 +54,7 @@ userStatusRouter.openapi(
       "held longest 06-12 (morning), 12-18 (afternoon), 18-24 (evening) in your time zone.",
     security: bearer,
     request: { params: UserRefParam, query: Window },
-    responses: { 200: described("`{success, data: {totalEntries, totalDuration, statusDurations, statusPercentages, mostFrequentStatus, suggestions}}`") },
+    responses: { 200: ok(Data(AnalyticsView), "`{success, data: {totalEntries, totalDuration, statusDurations, statusPercentages, mostFrequentStatus, suggestions}}`") },
   }),
   async (c) => {
     const user = await requireSelf(c, c.req.valid("param").userId);
@@ -70,7 +71,7 @@ userStatusRouter.openapi(
     summary: "Your status templates, newest first (000; owner only)",
     security: bearer,
     request: { params: UserRefParam, query: pageQuery(10) },
-    responses: { 200: described("`{success, data:[...], pagination}`"), 403: described("Not the owner"), 404: described("No such user") },
+    responses: { 200: ok(Paged(TemplateView), "`{success, data:[...], pagination}`"), 403: described("Not the owner"), 404: described("No such user") },
   }),
   async (c) => {
     const user = await requireSelf(c, c.req.valid("param").userId);

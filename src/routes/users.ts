@@ -9,7 +9,8 @@ import { peopleChanged } from "../domain/conversations";
 import { armStatusTimer } from "../domain/status";
 import { searchUsers, updateProfile } from "../domain/users";
 import { config } from "../lib/config";
-import { bearer, createRouter, described, jsonBody, validationHook } from "../lib/http";
+import { bearer, createRouter, described, ok, jsonBody, validationHook } from "../lib/http";
+import { Data, UserProfileView, UserSearchResultView, UserSelfView, UserWithToken } from "../views/schemas";
 import { normalizePhone } from "../lib/phone";
 import { Email, TimeZone, UserRefParam } from "../lib/schemas";
 import { issueToken } from "../lib/tokens";
@@ -27,7 +28,7 @@ usersRouter.openapi(
     tags: ["Users"],
     summary: "The current user (004)",
     security: bearer,
-    responses: { 200: described("`{email, name, profile_image, is_online, last_seen, ...}`") },
+    responses: { 200: ok(UserSelfView, "`{email, name, profile_image, is_online, last_seen, ...}`") },
   }),
   async (c) => c.json(userSelf(c.var.user)),
 );
@@ -45,7 +46,7 @@ usersRouter.openapi(
         limit: z.coerce.number().int().min(1).max(50).default(20),
       }),
     },
-    responses: { 200: described("Array of `{email, name, profile_image, is_online}`"), 422: described("Missing query") },
+    responses: { 200: ok(z.array(UserSearchResultView), "Array of `{email, name, profile_image, is_online}`"), 422: described("Missing query") },
   }),
   async (c) => {
     const { query, limit } = c.req.valid("query");
@@ -78,7 +79,7 @@ usersRouter.openapi(
     summary: "Update the current user's profile; re-issues the token (000)",
     security: bearer,
     request: { body: jsonBody(ProfileBody) },
-    responses: { 200: described("`{_id, userId, name, phoneNumber, email, status, customStatus, statusUntil, token}`") },
+    responses: { 200: ok(UserWithToken, "`{_id, userId, name, phoneNumber, email, status, customStatus, statusUntil, token}`") },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -112,7 +113,7 @@ usersRouter.openapi(
     summary: "A user's own data (000; owner only)",
     security: bearer,
     request: { params: UserRefParam },
-    responses: { 200: described("`{success, data}`"), 403: described("Not the owner"), 404: described("No such user") },
+    responses: { 200: ok(Data(UserSelfView), "`{success, data}`"), 403: described("Not the owner"), 404: described("No such user") },
   }),
   async (c) => {
     const user = await requireSelf(c, c.req.valid("param").userId);
@@ -128,7 +129,7 @@ usersRouter.openapi(
     summary: "Profile with recent history, active schedules and templates (000; owner only)",
     security: bearer,
     request: { params: UserRefParam },
-    responses: { 200: described("`{success, data: {profile, recentHistory, activeSchedules, templates}}`") },
+    responses: { 200: ok(Data(UserProfileView), "`{success, data: {profile, recentHistory, activeSchedules, templates}}`") },
   }),
   async (c) => {
     const user = await requireSelf(c, c.req.valid("param").userId);

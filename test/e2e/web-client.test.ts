@@ -61,6 +61,66 @@ describe.runIf(chromiumAvailable())("web client in headless Chromium", () => {
     expect(texts[1]).toContain("Hi Alice!");
   });
 
+  it("presence, contacts' live statuses with their expiry, one's own status with a duration, groups and typing", { timeout: 120_000 }, async () => {
+    const tag = Date.now().toString(36);
+    const aliceEmail = `alice2-${tag}@example.com`;
+    const bobEmail = `bob2-${tag}@example.com`;
+    const alice = await login(aliceEmail, "Alice Status");
+    const bob = await login(bobEmail, "Bob Status");
+
+    // own status shows on login
+    await alice.waitForSelector('#my-status-text[data-status="available"]');
+
+    // Alice adds Bob as a contact: his status and presence (online) show
+    await alice.fill('#contact-form input[name="email"]', bobEmail);
+    await alice.click('#contact-form button[type="submit"]');
+    const bobContact = `#contacts li[data-email="${bobEmail}"]`;
+    await alice.waitForSelector(`${bobContact}[data-status="available"]`);
+    await alice.waitForSelector(`${bobContact} .dot[data-presence="online"]`);
+
+    // Bob sets "busy" for 0.05 minutes (3 s): Alice sees it live, with its expiry, then the
+    // server's timer reverts it and Alice sees "available" again, without reloading
+    await bob.selectOption('#status-form select[name="status"]', "meeting");
+    await bob.fill('#status-form input[name="customStatus"]', "Standup");
+    await bob.fill('#status-form input[name="duration"]', "0.05");
+    await bob.click('#status-form button[type="submit"]');
+    await bob.waitForSelector('#my-status-text[data-status="meeting"]');
+    expect(await bob.textContent("#my-status-text")).toMatch(/meeting — Standup\s*until /);
+    await alice.waitForSelector(`${bobContact}[data-status="meeting"]`);
+    expect(await alice.textContent(bobContact)).toMatch(/meeting — Standup\s*until \d/);
+    await alice.screenshot({ path: join(shots, "alice-contact-status.png") });
+    await alice.waitForSelector(`${bobContact}[data-status="available"]`, { timeout: 20_000 });
+    expect(await alice.textContent(bobContact)).not.toContain("until");
+    await bob.waitForSelector('#my-status-text[data-status="available"]', { timeout: 20_000 });
+
+    // a group: Alice creates it with Bob, Bob's list learns of it from the first message
+    await alice.fill('#group-form input[name="name"]', `Team ${tag}`);
+    await alice.fill('#group-form input[name="members"]', bobEmail);
+    await alice.click('#group-form button[type="submit"]');
+    await alice.waitForSelector(`#conversation-title:has-text("Team ${tag}")`);
+    expect(await alice.textContent("#conversation-presence")).toBe("2 members");
+    await alice.fill('#send-form input[name="message"]', "Welcome to the team");
+    await alice.click('#send-form button[type="submit"]');
+    await alice.waitForSelector('#messages li.mine:has-text("Welcome to the team")');
+    const groupItem = `#conversations li:has-text("Team ${tag}")`;
+    await bob.waitForSelector(`${groupItem} .unread`);
+    await bob.waitForSelector(`${groupItem} .group-tag`);
+    await bob.click(groupItem);
+    await bob.waitForSelector('#messages li:has-text("Welcome to the team")');
+
+    // typing in the group reaches Alice, who has the group open (joined its room)
+    await bob.type('#send-form input[name="message"]', "Thanks");
+    await alice.waitForSelector('#typing:has-text("Bob Status is typing")');
+    await bob.click('#send-form button[type="submit"]');
+    await alice.waitForSelector('#messages li:not(.mine):has-text("Thanks")');
+    await alice.waitForFunction(() => document.querySelector("#typing")?.textContent === "");
+    await alice.screenshot({ path: join(shots, "alice-group.png") });
+
+    // presence: Bob leaves, Alice sees him offline
+    await bob.context().close();
+    await alice.waitForSelector(`${bobContact} .dot[data-presence="offline"]`);
+  });
+
   it("shows a clear error for a bad login", async () => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(baseUrl());

@@ -21,7 +21,7 @@ import { roomConfirmation004 } from "../../views/events";
 import { onEvent, type SocketContext } from "../events";
 import { parsePayload, requirePid } from "./payload";
 
-const CreateGroup = z.object({
+export const CreateGroup = z.object({
   name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
   members: z.array(UserRef).min(1, "must name at least one user").max(50, "at most 50 users per request"),
 });
@@ -38,14 +38,16 @@ async function joinRoom(ctx: SocketContext, conversationId: string) {
   if (!(await conversationRoom(ctx.env, conversationId).join(conversationId, ctx.userId, pid))) throw conversationNotFound();
 }
 
+export const JoinGroup = z.object({ conversationId: EntityId });
+
 onEvent("joinGroup", async (ctx, payload) => {
-  const { conversationId } = parsePayload(z.object({ conversationId: EntityId }), payload);
+  const { conversationId } = parsePayload(JoinGroup, payload);
   await joinRoom(ctx, conversationId);
   const record = await getConversation(ctx.env, ctx.db, conversationId, ctx.userId);
   return envelope(200, "Joined group successfully", conversation003(record));
 });
 
-const Room004 = z.object({ conversation_id: EntityId });
+export const Room004 = z.object({ conversation_id: EntityId });
 
 onEvent("join_conversation", async (ctx, payload) => {
   const { conversation_id } = parsePayload(Room004, payload, 422);

@@ -54,7 +54,7 @@ const Page = {
 
 // ---- send_message (002 / 004) -------------------------------------------
 
-const Send002 = z
+export const Send002 = z
   .object({
     receiverId: UserRef,
     content: Text.default(""),
@@ -110,15 +110,17 @@ onEvent("sendMessage", async (ctx, payload) => {
 
 // ---- reads --------------------------------------------------------------
 
+export const MarkMessageRead002 = z.object({ messageId: EntityId });
+
 onEvent("mark_message_read", async (ctx, payload) => {
-  const { messageId } = parsePayload(z.object({ messageId: EntityId }), payload);
+  const { messageId } = parsePayload(MarkMessageRead002, payload);
   const { record } = await markMessageRead(ctx.env, ctx.db, messageId, ctx.userId, { exceptPid: ctx.pid });
   const body = { success: true, message: message002(record) };
   ctx.emit("message_read_confirmed", body);
   return body;
 });
 
-const MarkMessagesRead = z.object({ conversationId: EntityId, messageId: EntityId.optional() });
+export const MarkMessagesRead = z.object({ conversationId: EntityId, messageId: EntityId.optional() });
 
 onEvent("markMessagesRead", async (ctx, payload) => {
   const b = parsePayload(MarkMessagesRead, payload);
@@ -132,8 +134,10 @@ onEvent("markMessagesRead", async (ctx, payload) => {
   return envelope(200, "Messages marked as read", { modifiedCount: read.modifiedCount });
 });
 
+export const MarkAsRead004 = z.object({ conversation_id: EntityId });
+
 onEvent("mark_as_read", async (ctx, payload) => {
-  const { conversation_id } = parsePayload(z.object({ conversation_id: EntityId }), payload, 422);
+  const { conversation_id } = parsePayload(MarkAsRead004, payload, 422);
   const read = await readConversation(ctx.env, conversation_id, ctx.userId, ctx.pid ?? null);
   const me = await findUserByRef(ctx.db, ctx.userId);
   if (me) ctx.emit("marked_as_read", markedAsRead004(conversation_id, me));
@@ -142,7 +146,7 @@ onEvent("mark_as_read", async (ctx, payload) => {
 
 // ---- history and counts -------------------------------------------------
 
-const History002 = z.object({ otherUserId: UserRef, ...Page });
+export const History002 = z.object({ otherUserId: UserRef, ...Page });
 
 onEvent("get_message_history", async (ctx, payload) => {
   const b = parsePayload(History002, payload);
@@ -163,7 +167,7 @@ onEvent("get_unread_count", async (ctx) => {
   return body;
 });
 
-const GetMessages003 = z.object({ conversationId: EntityId, ...Page });
+export const GetMessages003 = z.object({ conversationId: EntityId, ...Page });
 
 onEvent("getMessages", async (ctx, payload) => {
   const b = parsePayload(GetMessages003, payload);
@@ -186,7 +190,7 @@ onEvent("getMessages", async (ctx, payload) => {
 const Since = z.union([z.number(), z.string()]).refine((s) => parseSince(s) !== null, {
   message: "must be a message sequence number (seq) or an ISO 8601 timestamp",
 });
-const Sync = z
+export const Sync = z
   .object({
     conversationId: EntityId.optional(),
     conversation_id: EntityId.optional(),

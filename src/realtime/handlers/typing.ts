@@ -54,9 +54,9 @@ async function setTyping(ctx: SocketContext, conversationId: string, on: boolean
   return { success: true, conversation_id: conversationId, conversationId, typing: result.typing };
 }
 
-const ByReceiver = z.object({ receiverId: UserRef });
-const ByRecipient = z.object({ recipientId: UserRef });
-const ByConversation = z
+export const ByReceiver = z.object({ receiverId: UserRef });
+export const ByRecipient = z.object({ recipientId: UserRef });
+export const ByConversation = z
   .object({ conversation_id: EntityId.optional(), conversationId: EntityId.optional() })
   .refine((b) => b.conversation_id || b.conversationId, { message: "is required", path: ["conversation_id"] });
 

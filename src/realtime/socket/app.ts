@@ -11,6 +11,7 @@ import type { Dialect } from "../../lib/tokens";
 import { userHub } from "../emit";
 import { connectHooksList, disconnectHooksList, handlerFor, type SocketContext } from "../events";
 import { authenticateSocket } from "./auth";
+import { ConnectionBudget } from "./budgets";
 // registers every application socket event
 import "../handlers";
 import type { OpenedSession } from "../../objects/user-hub";
@@ -50,6 +51,14 @@ async function withRetries<T>(what: string, task: () => Promise<T>, delays = [10
 }
 
 export function productApp(env: Env, db: Db): SocketApp {
+  /** Rate budgets of this connection's sockets (by Socket.IO socket id), in memory. */
+  const budgets = new Map<string, ConnectionBudget>();
+  const budgetFor = (socket: SocketHandle) => {
+    let budget = budgets.get(socket.id);
+    if (!budget) budgets.set(socket.id, (budget = new ConnectionBudget(env, (socket.data as unknown as ProductSocketData).userId)));
+    return budget;
+  };
+
   const contextFor = (socket: SocketHandle): SocketContext => {
     const data = socket.data as unknown as ProductSocketData;
     return {
@@ -107,6 +116,14 @@ export function productApp(env: Env, db: Db): SocketApp {
 
     async onEvent(socket, event, args, ack) {
       const ctx = contextFor(socket);
+      const verdict = await budgetFor(socket).check(event);
+      if (!verdict.ok) {
+        const body = errorBody(429, verdict.message);
+        ack?.(body);
+        ctx.emit("error", { message: body.message });
+        if (verdict.close) socket.disconnect("rate limit exceeded");
+        return;
+      }
       const handler = handlerFor(event);
       if (!handler) {
         ack?.(errorBody(400, `Unknown event ${event}`));
@@ -123,6 +140,7 @@ export function productApp(env: Env, db: Db): SocketApp {
     },
 
     async onDisconnect(socket, reason) {
+      budgets.delete(socket.id);
       const ctx = contextFor(socket);
       for (const hook of disconnectHooksList()) {
         try {

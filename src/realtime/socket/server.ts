@@ -87,6 +87,11 @@ export interface SocketHandle {
   emit(event: string, ...args: unknown[]): void;
   /** Emits with an acknowledgement; resolves with the client's reply arguments. */
   emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]>;
+  /**
+   * Server-side disconnect: sends the namespace DISCONNECT (a stock client
+   * does not reconnect after it) and closes the Engine.IO connection.
+   */
+  disconnect(reason: string): void;
 }
 
 export type AuthResult = { ok: true; data: SocketData } | { ok: false; message: string };
@@ -332,6 +337,11 @@ export class SocketServer {
       handshake: this.link.handshake,
       emit: (event, ...args) => void this.emit(nsp, event, args),
       emitWithAck: (event, ...args) => this.emitWithAck(nsp, event, args),
+      disconnect: (reason) => {
+        if (this.closed) return;
+        this.sendPacket({ type: PacketType.DISCONNECT, nsp });
+        this.link.close(reason);
+      },
     };
   }
 }
