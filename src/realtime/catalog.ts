@@ -104,6 +104,19 @@ const Synced = (message: z.ZodType) =>
   });
 const SocketError = z.object({ message: z.string() }).openapi("SocketError");
 
+const MemberRef = z.object({ _id: z.string(), userId: z.string().optional(), name: z.string().optional(), email: z.string().nullable().optional() });
+const MembershipEvent = z
+  .object({
+    conversationId: z.string(),
+    conversation_id: z.string(),
+    by: MemberRef,
+    members: z.array(MemberRef).optional().openapi({ description: "added / removed: who" }),
+    userId: z.string().optional().openapi({ description: "left: who left" }),
+    user: MemberRef.optional(),
+    name: z.string().optional().openapi({ description: "renamed: the new name" }),
+  })
+  .openapi("MembershipEvent");
+
 const invalid = (status = 400): ErrorCase => ({ status, when: "the payload is invalid (the message names the field)" });
 const limited: ErrorCase = { status: 429, when: "over the event's rate budget (README \"Rate limits\")" };
 const notMember: ErrorCase = { status: 404, when: "no such conversation, or the caller is not a member" };
@@ -482,6 +495,48 @@ export const SERVER_EVENTS: ServerEvent[] = [
     audience: "the leaving socket",
   },
   {
+    name: "messageEdited",
+    summary: "A message of the conversation was edited (001 message schema).",
+    documents: ["ours"],
+    dialects: ["standard"],
+    payload: Message001,
+    audience: "every member's standard connections",
+  },
+  {
+    name: "message_edited",
+    summary: "A message of the conversation was edited: 002 message on standard connections, 004 message on chat-socket ones.",
+    documents: ["ours"],
+    dialects: BOTH,
+    payload: { standard: Message002, "chat-socket": Message004 },
+    audience: "every member's connections",
+  },
+  {
+    name: "messageDeleted",
+    summary: "A message of the conversation was deleted (soft; no text or attachment).",
+    documents: ["ours"],
+    dialects: ["standard"],
+    payload: Message001,
+    audience: "every member's standard connections",
+  },
+  {
+    name: "message_deleted",
+    summary: "A message of the conversation was deleted: 002 message on standard connections, 004 message on chat-socket ones.",
+    documents: ["ours"],
+    dialects: BOTH,
+    payload: { standard: Message002, "chat-socket": Message004 },
+    audience: "every member's connections",
+  },
+  ...(["membersAdded", "members_added", "membersRemoved", "members_removed", "memberLeft", "member_left", "groupRenamed", "group_renamed"] as const).map(
+    (name): ServerEvent => ({
+      name,
+      summary: MEMBERSHIP_SUMMARY[name.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase())],
+      documents: ["ours"],
+      dialects: /[A-Z]/.test(name) ? ["standard"] : BOTH,
+      payload: MembershipEvent,
+      audience: "every member's connections (removed members and the one who left too)",
+    }),
+  ),
+  {
     name: "error",
     summary: "A client->server event failed (its ack, if any, gets the full error body).",
     documents: ["002", "004"],
@@ -490,6 +545,13 @@ export const SERVER_EVENTS: ServerEvent[] = [
     audience: "the socket whose event failed",
   },
 ];
+
+const MEMBERSHIP_SUMMARY: Record<string, string> = {
+  membersAdded: "Members were added to a group.",
+  membersRemoved: "Members were removed from a group.",
+  memberLeft: "A member left the conversation.",
+  groupRenamed: "A group was renamed.",
+};
 
 /** The ack body of a failed event (CONTRACT.md error body). */
 export const ErrorAck = ErrorView;

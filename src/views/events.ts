@@ -87,14 +87,21 @@ export type MessageChange = "edited" | "deleted";
  * A deleted message's text and attachment are never in it.
  */
 export function messageChangeEvents(change: MessageChange, r: MessageRecord): Record<Dialect, EventArgs[]> {
-  const camel = change === "edited" ? "messageEdited" : "messageDeleted";
-  const snake = change === "edited" ? "message_edited" : "message_deleted";
+  if (change === "edited") {
+    return {
+      standard: [
+        ["messageEdited", message001(r)],
+        ["message_edited", message002(r)],
+      ],
+      "chat-socket": [["message_edited", message004(r)]],
+    };
+  }
   return {
     standard: [
-      [camel, message001(r)],
-      [snake, message002(r)],
+      ["messageDeleted", message001(r)],
+      ["message_deleted", message002(r)],
     ],
-    "chat-socket": [[snake, message004(r)]],
+    "chat-socket": [["message_deleted", message004(r)]],
   };
 }
 
@@ -103,13 +110,6 @@ export type MembershipChange =
   | { kind: "removed"; actorId: string; userIds: string[] }
   | { kind: "left"; actorId: string }
   | { kind: "renamed"; actorId: string; name: string };
-
-const MEMBERSHIP_NAMES: Record<MembershipChange["kind"], [standard: string, snake: string]> = {
-  added: ["membersAdded", "members_added"],
-  removed: ["membersRemoved", "members_removed"],
-  left: ["memberLeft", "member_left"],
-  renamed: ["groupRenamed", "group_renamed"],
-};
 
 /**
  * Members added, removed or leaving, and a group renamed: standard
@@ -131,6 +131,15 @@ export function membershipEvents(change: MembershipChange, conversationId: strin
     ...(change.kind === "left" ? { userId: change.actorId, user: ref(change.actorId) } : {}),
     ...(change.kind === "renamed" ? { name: change.name } : {}),
   };
-  const [camel, snake] = MEMBERSHIP_NAMES[change.kind];
-  return { standard: [[camel, payload], [snake, payload]], "chat-socket": [[snake, payload]] };
+  const both = (standard: EventArgs, snake: EventArgs): Record<Dialect, EventArgs[]> => ({ standard: [standard, snake], "chat-socket": [snake] });
+  switch (change.kind) {
+    case "added":
+      return both(["membersAdded", payload], ["members_added", payload]);
+    case "removed":
+      return both(["membersRemoved", payload], ["members_removed", payload]);
+    case "left":
+      return both(["memberLeft", payload], ["member_left", payload]);
+    case "renamed":
+      return both(["groupRenamed", payload], ["group_renamed", payload]);
+  }
 }
