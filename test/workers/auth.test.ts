@@ -3,6 +3,8 @@ import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { createExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
+import { objectId } from "../../src/lib/ids";
+import { issueToken } from "../../src/lib/tokens";
 import { api, BASE, registerUser, uniquePhone } from "./helpers";
 
 /** A 004 form login against the Worker with some vars changed (the operator's configuration). */
@@ -154,6 +156,17 @@ describe("POST /api/auth/check", () => {
     expect(yes.body).toMatchObject({ success: true, exists: true, data: { userId: u.userId, name: u.name } });
     const no = await api("POST", "/api/auth/check", { body: { phoneNumber: uniquePhone() } });
     expect(no.body).toEqual({ success: true, exists: false });
+  });
+});
+
+describe("GET /api/users/me", () => {
+  it("answers 404 User not found for a valid token whose user no longer exists (004)", async () => {
+    const ghost = await issueToken(env, { sub: objectId(), uid: crypto.randomUUID(), dlc: "chat-socket" });
+    const me = await api("GET", "/api/users/me", { token: ghost });
+    expect(me.status).toBe(404);
+    expect(me.body).toMatchObject({ detail: "User not found", message: "User not found" });
+    // other routes keep 401 for such a token
+    expect((await api("GET", "/api/conversations", { token: ghost })).status).toBe(401);
   });
 });
 
