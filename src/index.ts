@@ -39,6 +39,8 @@ export default {
     const url = new URL(request.url);
     if (isRealtimePath(url.pathname, env)) return handleRealtime(request, env, ctx);
     if (isStaticPath(url.pathname)) return env.ASSETS.fetch(request);
+    // 004 "Socket.IO Test Page: Open client_example.html": the web client (Socket.IO chat in the browser)
+    if (url.pathname === "/client_example.html") return env.ASSETS.fetch(new Request(new URL("/", url), request));
     return app.fetch(await normalizeJsonRequest(request, url.pathname), env, ctx);
   },
   async scheduled(controller, env, ctx) {
