@@ -9,6 +9,7 @@ import { handleRealtime, isRealtimePath } from "./realtime/gateway";
 import { runCron } from "./jobs/cron";
 import { missingSecretResponse } from "./lib/tokens";
 
+export { ApiRateLedger } from "./objects/api-rate-ledger";
 export { ConversationRoom } from "./objects/conversation-room";
 export { EngineSession } from "./objects/engine-session";
 export { UserHub } from "./objects/user-hub";
