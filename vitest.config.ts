@@ -13,7 +13,7 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             JWT_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
-            AUTH_PASSWORDLESS: "true",
+            // AUTH_PASSWORDLESS is wrangler.toml's: the tests run the shipped configuration
           },
         },
       }),

@@ -67,7 +67,7 @@ export function createApp() {
   app.use("/api/*", cors({ origin: (o) => o ?? "*", credentials: true, maxAge: 600 }));
 
   app.use("/api/*", async (c, next) => {
-    await checkApiRate(c.env, c.req.raw);
+    await checkApiRate(c.env, c.req.raw, (p) => c.executionCtx.waitUntil(p));
     await next();
   });
 

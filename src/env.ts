@@ -1,3 +1,4 @@
+import type { ApiRateLedger } from "./objects/api-rate-ledger";
 import type { ConversationRoom } from "./objects/conversation-room";
 import type { EngineSession } from "./objects/engine-session";
 import type { UserHub } from "./objects/user-hub";
@@ -31,6 +32,10 @@ export interface Env {
   SOCKET_TYPING_LIMITER: RateLimit;
   SOCKET_GROUP_LIMITER: RateLimit;
   SOCKET_READ_LIMITER: RateLimit;
+  /** 004's hourly API budget per IP: one ApiRateLedger per client IP. */
+  API_RATE: DurableObjectNamespace<ApiRateLedger>;
+  /** requests per hour per IP (default 1000) */
+  API_HOURLY_LIMIT?: string;
   /** Test-only: overrides where calendar providers are reached (a local fake). */
   CALENDAR_API_BASE?: string;
   /** Per-provider overrides of where calendar sync reaches Google, Microsoft Graph and CalDAV. */

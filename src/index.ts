@@ -7,7 +7,9 @@ import { createApp } from "./app";
 import type { Env } from "./env";
 import { handleRealtime, isRealtimePath } from "./realtime/gateway";
 import { runCron } from "./jobs/cron";
+import { missingSecretResponse } from "./lib/tokens";
 
+export { ApiRateLedger } from "./objects/api-rate-ledger";
 export { ConversationRoom } from "./objects/conversation-room";
 export { EngineSession } from "./objects/engine-session";
 export { UserHub } from "./objects/user-hub";
@@ -37,8 +39,12 @@ async function normalizeJsonRequest(request: Request, path: string): Promise<Req
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
-    if (isRealtimePath(url.pathname, env)) return handleRealtime(request, env, ctx);
     if (isStaticPath(url.pathname)) return env.ASSETS.fetch(request);
+    // 004 "Socket.IO Test Page: Open client_example.html": the web client (Socket.IO chat in the browser)
+    if (url.pathname === "/client_example.html") return env.ASSETS.fetch(new Request(new URL("/", url), request));
+    const misconfigured = missingSecretResponse(env, url); // a deploy without JWT_SECRET refuses loudly
+    if (misconfigured) return misconfigured;
+    if (isRealtimePath(url.pathname, env)) return handleRealtime(request, env, ctx);
     return app.fetch(await normalizeJsonRequest(request, url.pathname), env, ctx);
   },
   async scheduled(controller, env, ctx) {

@@ -7,6 +7,7 @@ const num = (v: string | undefined, fallback: number) => {
 
 /** Typed view of the string vars in wrangler.toml. */
 export const config = (env: Env) => ({
+  /** 004 form login of accounts without a password (wrangler.toml ships "true"; "false" switches it off). */
   passwordless: env.AUTH_PASSWORDLESS === "true",
   phoneRegion: env.DEFAULT_PHONE_REGION || "US",
   compliance: env.COMPLIANCE_MODE === "true",

@@ -4,6 +4,7 @@
  */
 import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
 import type { Env } from "../env";
+import { ApiError, errorBody } from "./errors";
 
 export type Dialect = "standard" | "chat-socket";
 export const DIALECTS: readonly Dialect[] = ["standard", "chat-socket"];
@@ -19,9 +20,59 @@ export interface TokenClaims {
 
 export const TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
+// Replaced at build time by wrangler: "development" under `wrangler dev`,
+// "production" in `wrangler deploy` bundles (the `deploy` script pins it).
+declare const process: { env: { NODE_ENV?: string } };
+
+/** `wrangler dev` build (never a deployed bundle). */
+export const isDevBuild = () => typeof process !== "undefined" && process.env.NODE_ENV === "development";
+
+/** Signs tokens only in a `wrangler dev` build without JWT_SECRET (README "Deploying"). */
+export const DEV_FALLBACK_JWT_SECRET = "insecure-wrangler-dev-only-jwt-secret-set-JWT_SECRET-in-.dev.vars";
+
+export const MISSING_SECRET_MESSAGE =
+  "Server misconfigured: the JWT_SECRET secret is not set. Production: run `npx wrangler secret put JWT_SECRET` and deploy again. " +
+  "Local development: `npm run dev` creates .dev.vars with one (or put JWT_SECRET=... in .dev.vars).";
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * Without JWT_SECRET, the Worker entry answers every API, health and
+ * Socket.IO request with this 500 (loud, and before anything is written),
+ * unless this is a `wrangler dev` build serving a loopback address, the one
+ * case where the development-only fallback secret is used. A deployed
+ * Worker is never reached under a loopback hostname, so even a bundle built
+ * with NODE_ENV=development never signs or accepts the fallback there (every
+ * Durable Object is reached through this entry). Null: carry on.
+ */
+export function missingSecretResponse(env: Env, url: URL): Response | null {
+  if (env.JWT_SECRET || (isDevBuild() && LOOPBACK_HOSTS.has(url.hostname))) return null;
+  console.error(MISSING_SECRET_MESSAGE);
+  return Response.json(errorBody(500, MISSING_SECRET_MESSAGE), { status: 500 });
+}
+
+let announced = false;
+
+/**
+ * The signing key. Without JWT_SECRET a `wrangler dev` build falls back to a
+ * fixed development-only secret (announced once in the log); any other
+ * build refuses every token operation with 500 and says what to do, and
+ * never signs with a default.
+ */
 const key = (env: Env) => {
-  if (!env.JWT_SECRET) throw new Error("JWT_SECRET is not configured");
-  return new TextEncoder().encode(env.JWT_SECRET);
+  if (env.JWT_SECRET) return new TextEncoder().encode(env.JWT_SECRET);
+  if (isDevBuild()) {
+    if (!announced) {
+      announced = true;
+      console.warn(
+        "JWT_SECRET is not set: this `wrangler dev` session signs tokens with a development-only fallback secret. " +
+          "Put JWT_SECRET=... in .dev.vars (`npm run dev` creates it); a deployed Worker refuses to run without the secret.",
+      );
+    }
+    return new TextEncoder().encode(DEV_FALLBACK_JWT_SECRET);
+  }
+  console.error(MISSING_SECRET_MESSAGE);
+  throw new ApiError(500, MISSING_SECRET_MESSAGE);
 };
 
 export async function issueToken(env: Env, claims: TokenClaims): Promise<string> {
@@ -38,8 +89,9 @@ export async function issueToken(env: Env, claims: TokenClaims): Promise<string>
 export type VerifyResult = { ok: true; claims: TokenClaims } | { ok: false; reason: "invalid" | "expired" };
 
 export async function verifyToken(env: Env, token: string): Promise<VerifyResult> {
+  const secret = key(env); // a missing secret is the server's fault, never an "invalid token"
   try {
-    const { payload } = await jwtVerify(token, key(env), {
+    const { payload } = await jwtVerify(token, secret, {
       algorithms: ["HS256"],
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,

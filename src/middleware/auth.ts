@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { type User, users } from "../db/schema";
 import { requireUserByRef } from "../domain/users";
-import { forbidden, unauthorized } from "../lib/errors";
+import { forbidden, notFound, unauthorized } from "../lib/errors";
 import type { AppEnv } from "../lib/http";
 import { resolveDialect, verifyToken } from "../lib/tokens";
 
@@ -22,7 +22,8 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const result = await verifyToken(c.env, token);
   if (!result.ok) throw unauthorized(result.reason === "expired" ? "Token expired" : "Invalid token");
   const row = await c.var.db.select().from(users).where(eq(users.id, result.claims.sub)).get();
-  if (!row) throw unauthorized("User not found");
+  // 004 documents 404 "User not found" for `GET /api/users/me` (a valid token whose user is gone)
+  if (!row) throw c.req.path === "/api/users/me" ? notFound("User not found") : unauthorized("User not found");
   const dialect = resolveDialect(result.claims.dlc, c.req.query("dialect"));
   c.set("auth", { id: row.id, userId: row.userId, dialect });
   c.set("user", row);

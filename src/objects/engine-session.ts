@@ -173,6 +173,9 @@ export class EngineSession extends DurableObject<Env> {
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) if (!QUERY_NOISE.has(k)) query[k] = v;
     const authorization = request.headers.get("authorization") ?? undefined;
+    // client facts that decide whether it gets recovery offsets (socket/recovery-clients.ts)
+    const t = url.searchParams.get("t") ?? undefined;
+    const userAgent = request.headers.get("user-agent") ?? undefined;
     const meta: Meta = {
       sid,
       kind,
@@ -180,7 +183,7 @@ export class EngineSession extends DurableObject<Env> {
       pingInterval: cfg.pingIntervalMs,
       pingTimeout: cfg.pingTimeoutMs,
       maxPayload: cfg.maxPayload,
-      handshake: authorization ? { query, authorization } : { query },
+      handshake: { query, ...(authorization ? { authorization } : {}), ...(t !== undefined ? { t } : {}), ...(userAgent ? { userAgent } : {}) },
       connectDeadline: kind === "socket" ? now + cfg.connectTimeoutMs : null,
     };
     this.meta = meta;

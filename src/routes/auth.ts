@@ -137,13 +137,21 @@ auth.openapi(loginRoute, async (c) => {
   return c.json({ success: true, data: await standardAuthData(c.env, user) });
 });
 
+const PASSWORDLESS_OFF = "password: password-less login is switched off on this deployment; send the account's password";
+
 async function chatSocketLogin(
   env: Parameters<typeof issueToken>[0],
   db: Parameters<typeof createUser>[0],
   body: z.infer<typeof FormLoginBody>,
 ) {
+  // 004 login-or-register: an account without a password logs in with its
+  // email alone unless the operator switched password-less login off
+  // (AUTH_PASSWORDLESS="false"); then new accounts need a password too. An
+  // account that has a password always needs it.
+  const passwordless = config(env).passwordless;
   let user = await findUserByEmail(db, body.email);
   if (!user) {
+    if (!passwordless && !body.password) throw unauthorized(PASSWORDLESS_OFF);
     user = await createUser(db, {
       email: body.email,
       name: body.name ?? body.email.split("@")[0],
@@ -153,8 +161,8 @@ async function chatSocketLogin(
   } else if (user.passwordHash) {
     if (!body.password) throw unauthorized("password: this account has a password; send it with the login");
     if (!(await checkPassword(user, body.password))) throw unauthorized("Invalid credentials");
-  } else if (!config(env).passwordless) {
-    throw unauthorized("Passwordless login is disabled on this deployment");
+  } else if (!passwordless) {
+    throw unauthorized(PASSWORDLESS_OFF);
   }
   const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "chat-socket" });
   return {

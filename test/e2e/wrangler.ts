@@ -5,7 +5,7 @@
  * wrangler environment, extra vars).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,9 +28,27 @@ export interface WranglerServer {
   stop(): Promise<void>;
 }
 
-export async function startWrangler(opts: { env?: string; vars?: Record<string, string>; port?: number } = {}): Promise<WranglerServer> {
-  const procEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_COLOR: "1" };
+export async function startWrangler(
+  opts: {
+    env?: string;
+    vars?: Record<string, string>;
+    port?: number;
+    /** plain `wrangler dev` as on a fresh clone: wrangler.toml only (no --var, no .dev.vars, no secrets from the shell) */
+    freshClone?: boolean;
+  } = {},
+): Promise<WranglerServer> {
+  const procEnv: Record<string, string | undefined> = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_COLOR: "1" };
   const stateDir = mkdtempSync(join(tmpdir(), "e2e-wrangler-"));
+  let freshArgs: string[] = [];
+  if (opts.freshClone) {
+    delete procEnv.JWT_SECRET;
+    // vitest sets NODE_ENV=test, which wrangler would build in; a developer's shell has none
+    delete procEnv.NODE_ENV;
+    // an empty env file replaces .dev.vars (which a developer's `npm run dev` may have created)
+    const empty = join(stateDir, "empty.env");
+    writeFileSync(empty, "");
+    freshArgs = ["--env-file", empty];
+  }
   const envArgs = opts.env ? ["--env", opts.env] : [];
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir, ...envArgs], {
     env: procEnv,
@@ -39,12 +57,14 @@ export async function startWrangler(opts: { env?: string; vars?: Record<string, 
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
   const port = opts.port ?? (await freePort());
   const inspectorPort = await freePort();
-  const vars = { JWT_SECRET: "e2e-secret-0123456789abcdef", AUTH_PASSWORDLESS: "true", RATE_LIMIT_EXEMPT_IPS: "127.0.0.1,::1", ...(opts.vars ?? {}) };
+  const vars = opts.freshClone
+    ? (opts.vars ?? {})
+    : { JWT_SECRET: "e2e-secret-0123456789abcdef", AUTH_PASSWORDLESS: "true", RATE_LIMIT_EXEMPT_IPS: "127.0.0.1,::1", ...(opts.vars ?? {}) };
   const child: ChildProcess = spawn(
     "npx",
     [
       "wrangler", "dev", ...envArgs, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
-      "--persist-to", stateDir, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+      "--persist-to", stateDir, ...freshArgs, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
       "--show-interactive-dev-session=false",
     ],
     { env: procEnv, stdio: ["ignore", "pipe", "pipe"], detached: true },

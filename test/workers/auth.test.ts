@@ -1,7 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
-import { api, registerUser, uniquePhone } from "./helpers";
+import { createExecutionContext } from "cloudflare:test";
+import worker from "../../src/index";
+import { objectId } from "../../src/lib/ids";
+import { issueToken } from "../../src/lib/tokens";
+import { api, BASE, registerUser, uniquePhone } from "./helpers";
+
+/** A 004 form login against the Worker with some vars changed (the operator's configuration). */
+async function formLoginWith(vars: Record<string, string>, form: Record<string, string>) {
+  const res = await worker.fetch!(
+    new Request(`${BASE}/api/auth/login`, { method: "POST", body: new URLSearchParams(form) }) as any,
+    { ...env, ...vars } as any,
+    createExecutionContext(),
+  );
+  return { status: res.status, body: (await res.json()) as any };
+}
 
 describe("POST /api/auth/register", () => {
   it("creates a user with both ids, E.164 phone and a token", async () => {
@@ -92,6 +106,32 @@ describe("POST /api/auth/login", () => {
     expect(me.body).toMatchObject({ email, name: "Form User", is_online: false, last_seen: null });
   });
 
+  it("the shipped configuration (wrangler.toml) lets a password-less account log in again", async () => {
+    // vitest.config.ts does not override AUTH_PASSWORDLESS: this is wrangler.toml's value
+    expect(env.AUTH_PASSWORDLESS).toBe("true");
+    const email = `again-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    expect((await api("POST", "/api/auth/login", { form: { email, name: "Again" } })).status).toBe(200);
+    expect((await api("POST", "/api/auth/login", { form: { email, name: "Again" } })).status).toBe(200);
+  });
+
+  it("an operator can switch password-less login off; an account with a password always needs it", async () => {
+    const email = `off-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    expect((await api("POST", "/api/auth/login", { form: { email, name: "Off" } })).status).toBe(200);
+    const off = { AUTH_PASSWORDLESS: "false" };
+    const again = await formLoginWith(off, { email, name: "Off" });
+    expect(again.status).toBe(401);
+    expect(again.body.detail).toMatch(/password-less login is switched off/);
+    // no account is created that could never log in again
+    const fresh = await formLoginWith(off, { email: `new-${email}`, name: "New" });
+    expect(fresh.status).toBe(401);
+    const withPassword = await formLoginWith(off, { email: `pw-${email}`, name: "Pw", password: "secret-123" });
+    expect(withPassword.status).toBe(200);
+    expect((await formLoginWith(off, { email: `pw-${email}`, password: "secret-123" })).status).toBe(200);
+    expect((await formLoginWith(off, { email: `pw-${email}`, password: "wrong-one" })).status).toBe(401);
+    // switched on, an account with a password still needs it
+    expect((await formLoginWith({ AUTH_PASSWORDLESS: "true" }, { email: `pw-${email}` })).status).toBe(401);
+  });
+
   it("004 form login of an account with a password needs the password", async () => {
     const u = await registerUser();
     const without = await api("POST", "/api/auth/login", { form: { email: u.email, name: u.name } });
@@ -116,6 +156,17 @@ describe("POST /api/auth/check", () => {
     expect(yes.body).toMatchObject({ success: true, exists: true, data: { userId: u.userId, name: u.name } });
     const no = await api("POST", "/api/auth/check", { body: { phoneNumber: uniquePhone() } });
     expect(no.body).toEqual({ success: true, exists: false });
+  });
+});
+
+describe("GET /api/users/me", () => {
+  it("answers 404 User not found for a valid token whose user no longer exists (004)", async () => {
+    const ghost = await issueToken(env, { sub: objectId(), uid: crypto.randomUUID(), dlc: "chat-socket" });
+    const me = await api("GET", "/api/users/me", { token: ghost });
+    expect(me.status).toBe(404);
+    expect(me.body).toMatchObject({ detail: "User not found", message: "User not found" });
+    // other routes keep 401 for such a token
+    expect((await api("GET", "/api/conversations", { token: ghost })).status).toBe(401);
   });
 });
 

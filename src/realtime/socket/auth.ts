@@ -51,7 +51,12 @@ export async function authenticateSocket(
   const token = stripBearer(candidate);
   if (!token) return { ok: false, message: AUTH_ERRORS.noToken };
 
-  const verified = await verifyToken(env, token);
+  let verified: Awaited<ReturnType<typeof verifyToken>>;
+  try {
+    verified = await verifyToken(env, token);
+  } catch (err) {
+    return { ok: false, message: (err as Error).message }; // the server's configuration (JWT_SECRET), said as it is
+  }
   if (!verified.ok) return { ok: false, message: AUTH_ERRORS.invalidToken };
   const user = await findUserByRef(db, verified.claims.sub);
   if (!user) return { ok: false, message: AUTH_ERRORS.userNotFound };

@@ -18,7 +18,8 @@
  * memory only.
  *
  * Connection-state recovery (Socket.IO >= 4.6) when the app opens sessions
- * (`SocketApp.openSession`; the product does, compliance mode does not): the
+ * (`SocketApp.openSession`; the product does, compliance mode does not) and
+ * the client takes part in it (recovery-clients.ts: not python-socketio): the
  * CONNECT answer carries the recovery session id `pid`, every EVENT without
  * an ack id carries an offset as its last argument, and a client that comes
  * back with `{pid, offset}` in its CONNECT payload gets the same `pid` (so
@@ -28,13 +29,14 @@
  */
 import { Buffer } from "node:buffer";
 import { Decoder, Encoder, type Packet, PacketType } from "socket.io-parser";
+import { takesPartInRecovery } from "./recovery-clients";
 
 /** What the application keeps about a joined namespace (JSON-serialisable). */
 export type SocketData = Record<string, unknown>;
 
 export interface SioState {
   /** joined namespaces -> Socket.IO socket id and app data (+ recovery session id and last offset sent) */
-  sockets: Record<string, { id: string; data: SocketData; pid?: string; offset?: string }>;
+  sockets: Record<string, { id: string; data: SocketData; pid?: string; offset?: string; noOffsets?: true }>;
 }
 
 /** An event the app replays or emits with its recovery offset. */
@@ -57,6 +59,10 @@ export interface HandshakeInfo {
   query: Record<string, string>;
   /** `Authorization` header of the handshake request, if any */
   authorization?: string;
+  /** the handshake's cache-busting `t` query parameter (tells python-engineio apart, see recovery-clients.ts) */
+  t?: string;
+  /** `User-Agent` header of the handshake request, if any */
+  userAgent?: string;
 }
 
 /** What the Socket.IO layer needs from the Engine.IO session under it. */
@@ -179,7 +185,7 @@ export class SocketServer {
     }
     const socket = this.state.sockets[nsp];
     if (!socket) return false;
-    if (socket.pid) {
+    if (socket.pid && !socket.noOffsets) {
       const moved = offset !== undefined && offset !== socket.offset;
       if (moved) socket.offset = offset;
       this.sendPacket({ type: PacketType.EVENT, nsp, data: [event, ...args, socket.offset ?? "0"] });
@@ -301,9 +307,14 @@ export class SocketServer {
         return;
       }
     }
-    this.state.sockets[nsp] = session ? { id, data: result.data, pid: session.pid, offset: session.offset } : { id, data: result.data };
+    // The session (pid) also names the connection inside the app (rooms); the
+    // client only sees it, and offsets, when it takes part in recovery.
+    const recovery = !!session && takesPartInRecovery(this.link.handshake, payload);
+    this.state.sockets[nsp] = session
+      ? { id, data: result.data, pid: session.pid, offset: session.offset, ...(recovery ? {} : { noOffsets: true as const }) }
+      : { id, data: result.data };
     this.link.save(this.state);
-    this.sendPacket({ type: PacketType.CONNECT, nsp, data: session ? { sid: id, pid: session.pid } : { sid: id } });
+    this.sendPacket({ type: PacketType.CONNECT, nsp, data: session && recovery ? { sid: id, pid: session.pid } : { sid: id } });
     if (session) {
       const held = this.connecting.get(nsp) ?? [];
       this.connecting.delete(nsp);
