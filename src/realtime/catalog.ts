@@ -104,6 +104,13 @@ const Synced = (message: z.ZodType) =>
   });
 const SocketError = z.object({ message: z.string() }).openapi("SocketError");
 
+const MEMBERSHIP_SUMMARY: Record<string, string> = {
+  membersAdded: "Members were added to a group.",
+  membersRemoved: "Members were removed from a group.",
+  memberLeft: "A member left the conversation.",
+  groupRenamed: "A group was renamed.",
+};
+
 const MemberRef = z.object({ _id: z.string(), userId: z.string().optional(), name: z.string().optional(), email: z.string().nullable().optional() });
 const MembershipEvent = z
   .object({
@@ -545,13 +552,6 @@ export const SERVER_EVENTS: ServerEvent[] = [
     audience: "the socket whose event failed",
   },
 ];
-
-const MEMBERSHIP_SUMMARY: Record<string, string> = {
-  membersAdded: "Members were added to a group.",
-  membersRemoved: "Members were removed from a group.",
-  memberLeft: "A member left the conversation.",
-  groupRenamed: "A group was renamed.",
-};
 
 /** The ack body of a failed event (CONTRACT.md error body). */
 export const ErrorAck = ErrorView;
