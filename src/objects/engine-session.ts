@@ -21,6 +21,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { createDb } from "../db/client";
 import type { Env } from "../env";
+import { readCapped } from "../lib/body-limit";
 import { config } from "../lib/config";
 import { complianceSocketApp, echoEngineApp } from "../realtime/compliance";
 import type { EventArgs } from "../realtime/emit";
@@ -239,14 +240,19 @@ export class EngineSession extends DurableObject<Env> {
       return engineError(request, { code: 3, message: "Payload too large" }, 413);
     }
     this.postInFlight = true;
-    let body: string;
+    let body: string | null;
     try {
-      body = await request.text();
+      // counted while it streams: reading stops at maxPayload bytes
+      const bytes = await readCapped(request.body, meta.maxPayload, () => new PayloadTooLarge()).catch((err) => {
+        if (err instanceof PayloadTooLarge) return null;
+        throw err;
+      });
+      body = bytes && new TextDecoder().decode(bytes);
     } finally {
       this.postInFlight = false;
     }
     if (!this.meta || this.closing) return engineError(request, ENGINE_ERRORS.sessionUnknown);
-    if (frameSize(body) > meta.maxPayload) {
+    if (body === null) {
       this.ctx.waitUntil(this.closeSession("transport error: payload too large"));
       return engineError(request, { code: 3, message: "Payload too large" }, 413);
     }
@@ -661,6 +667,8 @@ export class EngineSession extends DurableObject<Env> {
 }
 
 /** A refused request's body is not read: release it. */
+class PayloadTooLarge extends Error {}
+
 function discardBody(request: Request) {
   request.body?.cancel().catch(() => {});
 }

@@ -3,6 +3,7 @@
  * login-or-register, dispatched on the body), and the existence check (000).
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { PASSWORD_MAX } from "../lib/body-limit";
 import { config } from "../lib/config";
 import { ApiError, unauthorized } from "../lib/errors";
 import { createRouter, described, jsonBody } from "../lib/http";
@@ -22,7 +23,9 @@ import { describeZodError } from "../lib/errors";
 const auth = createRouter();
 
 const Name = z.string().trim().min(1, "is required").max(100, "must be at most 100 characters");
-const Password = z.string().min(6, "must be at least 6 characters").max(200, "must be at most 200 characters");
+const Password = z.string().min(6, "must be at least 6 characters").max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`);
+/** A password offered at login: never hashed when longer than any password can be. */
+const GivenPassword = z.string().min(1, "is required").max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`);
 const Phone = z.string().trim().min(1, "is required").max(32, "is too long");
 
 const RegisterBody = z
@@ -36,13 +39,13 @@ const RegisterBody = z
   })
   .openapi("RegisterRequest");
 
-const PhoneLoginBody = z.object({ phoneNumber: Phone, password: z.string().min(1, "is required") });
-const EmailLoginBody = z.object({ email: Email, password: z.string().min(1, "is required") });
+const PhoneLoginBody = z.object({ phoneNumber: Phone, password: GivenPassword });
+const EmailLoginBody = z.object({ email: Email, password: GivenPassword });
 const FormLoginBody = z.object({
   email: Email,
   name: z.string().trim().min(1).max(100).optional(),
   profile_image: z.string().trim().max(2048).optional(),
-  password: z.string().min(1).optional(),
+  password: GivenPassword.optional(),
 });
 
 const AnyLoginBody = z
