@@ -26,6 +26,8 @@ export const users = sqliteTable(
     profileImage: text("profile_image"),
     timezone: text("timezone").notNull().default("UTC"),
     passwordHash: text("password_hash"),
+    /** Raised on a password or email change and on logout-all: tokens carrying an older `ver` stop working. */
+    tokenVersion: integer("token_version").notNull().default(0),
     status: text("status").notNull().default("available"),
     customStatus: text("custom_status").notNull().default(""),
     statusUntil: ts("status_until"),

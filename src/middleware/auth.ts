@@ -23,8 +23,10 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!result.ok) throw unauthorized(result.reason === "expired" ? "Token expired" : "Invalid token");
   const row = await c.var.db.select().from(users).where(eq(users.id, result.claims.sub)).get();
   if (!row) throw unauthorized("User not found");
+  // the row is loaded anyway: the token version costs no extra round trip
+  if (result.claims.ver !== row.tokenVersion) throw unauthorized("Token revoked: log in again");
   const dialect = resolveDialect(result.claims.dlc, c.req.query("dialect"));
-  c.set("auth", { id: row.id, userId: row.userId, dialect });
+  c.set("auth", { id: row.id, userId: row.userId, dialect, authTime: result.claims.authTime });
   c.set("user", row);
   c.set("dialect", dialect);
   await next();

@@ -613,6 +613,12 @@ export class EngineSession extends DurableObject<Env> {
       await this.closeSession("ping timeout", { dead: true });
       return;
     }
+    // a connection is not served past its token's exp (checked at each heartbeat; events check it themselves)
+    const expiresAt = meta.kind === "socket" ? this.sio().expiresAt() : null;
+    if (expiresAt !== null && now >= expiresAt) {
+      await this.closeSession("token expired");
+      return;
+    }
     if (hb.phase === "ping" && now >= hb.at) {
       // pingTimeout counts from when the ping is actually sent: now over a
       // WebSocket or to a pending GET, else when a GET picks it up
@@ -651,7 +657,8 @@ export class EngineSession extends DurableObject<Env> {
       this.pendingGet = null;
       pending.resolve(engineError(pending.cors, ENGINE_ERRORS.sessionUnknown));
     }
-    if (this.pendingGet) this.answerGet(encodePayloadText([{ type: opts.clientInitiated ? "noop" : "close" }]));
+    // a server-side close first delivers what was already sent (e.g. the ack explaining it)
+    if (this.pendingGet) this.answerGet(encodePayloadText(opts.clientInitiated ? [{ type: "noop" }] : [...this.buffer, { type: "close" }]));
     this.buffer = [];
     for (const ws of this.ctx.getWebSockets()) safeClose(ws, opts.code ?? 1000, reason.slice(0, 120));
     this.meta = null;
@@ -666,9 +673,9 @@ export class EngineSession extends DurableObject<Env> {
   }
 }
 
-/** A refused request's body is not read: release it. */
 class PayloadTooLarge extends Error {}
 
+/** A refused request's body is not read: release it. */
 function discardBody(request: Request) {
   request.body?.cancel().catch(() => {});
 }

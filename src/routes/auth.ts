@@ -6,12 +6,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { PASSWORD_MAX } from "../lib/body-limit";
 import { config } from "../lib/config";
 import { ApiError, unauthorized } from "../lib/errors";
-import { createRouter, described, jsonBody } from "../lib/http";
+import { bearer, createRouter, described, jsonBody } from "../lib/http";
 import { Email } from "../lib/schemas";
-import { issueToken } from "../lib/tokens";
+import { issueToken, nowSeconds } from "../lib/tokens";
+import { requireAuth } from "../middleware/auth";
 import {
   checkPassword,
   createUser,
+  revokeTokens,
   findUserByEmail,
   findUserByPhone,
   phoneOrThrow,
@@ -63,7 +65,7 @@ const AnyLoginBody = z
   });
 
 async function standardAuthData(env: Parameters<typeof issueToken>[0], user: User) {
-  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "standard" });
+  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "standard", ver: user.tokenVersion, authTime: nowSeconds() });
   return { ...userSelf(user), token };
 }
 
@@ -158,7 +160,7 @@ async function chatSocketLogin(
   } else if (!config(env).passwordless) {
     throw unauthorized("Passwordless login is disabled on this deployment");
   }
-  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "chat-socket" });
+  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "chat-socket", ver: user.tokenVersion, authTime: nowSeconds() });
   return {
     access_token: token,
     token_type: "bearer",
@@ -186,6 +188,25 @@ auth.openapi(
     const user = await findUserByPhone(c.var.db, phoneOrThrow(phoneNumber, config(c.env).phoneRegion));
     if (!user) return c.json({ success: true, exists: false });
     return c.json({ success: true, exists: true, data: { _id: user.id, userId: user.userId, name: user.name } });
+  },
+);
+
+auth.use("/logout-all", requireAuth);
+auth.openapi(
+  createRoute({
+    method: "post",
+    path: "/logout-all",
+    tags: ["Auth"],
+    summary: "Sign out everywhere: every token issued so far stops working",
+    description:
+      "Raises the account's token version: REST calls and new socket connections with any earlier token answer 401; " +
+      "open sockets end when their token expires. Log in again for a new token.",
+    security: bearer,
+    responses: { 200: described("`{success, message}`"), 401: described("No valid token") },
+  }),
+  async (c) => {
+    await revokeTokens(c.var.db, c.var.auth.id);
+    return c.json({ success: true, message: "Signed out of every session; log in again" });
   },
 );
 

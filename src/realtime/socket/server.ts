@@ -87,6 +87,12 @@ export interface SocketHandle {
   emit(event: string, ...args: unknown[]): void;
   /** Emits with an acknowledgement; resolves with the client's reply arguments. */
   emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]>;
+  /**
+   * Closes the whole Engine.IO connection (packets already sent, e.g. an
+   * ack, go out first). Unlike a namespace DISCONNECT ("io server
+   * disconnect"), socket.io-client reconnects after it.
+   */
+  closeConnection(reason: string): void;
 }
 
 export type AuthResult = { ok: true; data: SocketData } | { ok: false; message: string };
@@ -106,6 +112,8 @@ export interface SocketApp {
   /** `ack` is null when the client did not ask for one. */
   onEvent(socket: SocketHandle, event: string, args: unknown[], ack: Ack | null): Promise<void>;
   onDisconnect(socket: SocketHandle, reason: string): Promise<void>;
+  /** Optional: when a joined namespace's credentials run out (epoch ms), null for never. */
+  expiresAt?(data: SocketData): number | null;
 }
 
 export class ProtocolError extends Error {}
@@ -221,6 +229,17 @@ export class SocketServer {
     return this.queue;
   }
 
+  /** The earliest time a joined namespace's credentials run out (epoch ms), null when none do. */
+  expiresAt(): number | null {
+    if (!this.app.expiresAt) return null;
+    let earliest: number | null = null;
+    for (const s of Object.values(this.state.sockets)) {
+      const at = this.app.expiresAt(s.data);
+      if (at !== null && (earliest === null || at < earliest)) earliest = at;
+    }
+    return earliest;
+  }
+
   /** Resolves when every packet received so far has been handled. */
   idle(): Promise<void> {
     return this.queue;
@@ -332,6 +351,7 @@ export class SocketServer {
       handshake: this.link.handshake,
       emit: (event, ...args) => void this.emit(nsp, event, args),
       emitWithAck: (event, ...args) => this.emitWithAck(nsp, event, args),
+      closeConnection: (reason) => this.link.close(reason),
     };
   }
 }
