@@ -27,6 +27,8 @@ export interface Env {
   MESSAGE_LIMITER: RateLimit;
   CONNECT_LIMITER: RateLimit;
   API_LIMITER: RateLimit;
+  /** Per-user lookups of people (search, phone filter/status, adding a contact or friend). */
+  LOOKUP_LIMITER: RateLimit;
   /** Test-only: overrides where calendar providers are reached (a local fake). */
   CALENDAR_API_BASE?: string;
   /** Per-provider overrides of where calendar sync reaches Google, Microsoft Graph and CalDAV. */

@@ -36,6 +36,8 @@ export const users = sqliteTable(
     /** JSON {status, customStatus, statusUntil} to restore when a schedule occurrence ends. */
     statusRestore: text("status_restore"),
     statusVisibility: text("status_visibility").notNull().default("everyone"),
+    /** Who sees the phone number: everyone | contacts (people this user added as contact or friend) | nobody. */
+    phoneVisibility: text("phone_visibility").notNull().default("contacts"),
     isOnline: bool("is_online").notNull().default(false),
     lastSeen: ts("last_seen"),
     createdAt: ts("created_at").notNull().default(now),

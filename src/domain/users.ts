@@ -195,6 +195,7 @@ export interface ProfileChanges {
   profileImage?: string | null;
   timezone?: string;
   statusVisibility?: string;
+  phoneVisibility?: string;
 }
 
 export async function updateProfile(db: Db, user: User, changes: ProfileChanges): Promise<User> {
@@ -206,6 +207,7 @@ export async function updateProfile(db: Db, user: User, changes: ProfileChanges)
   if (changes.profileImage !== undefined) set.profileImage = changes.profileImage;
   if (changes.timezone !== undefined) set.timezone = changes.timezone;
   if (changes.statusVisibility !== undefined) set.statusVisibility = changes.statusVisibility;
+  if (changes.phoneVisibility !== undefined) set.phoneVisibility = changes.phoneVisibility;
   if (changes.password !== undefined) set.passwordHash = await hashPassword(changes.password);
   // a new password or email revokes every token issued before (the caller gets a new one)
   if (changes.password !== undefined || (set.email !== undefined && set.email !== user.email)) {

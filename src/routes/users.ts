@@ -16,6 +16,7 @@ import { issueToken } from "../lib/tokens";
 import { historyView, scheduleView, templateView } from "../views/status";
 import { userSearchResult, userSelf } from "../views/user";
 import { ApiError } from "../lib/errors";
+import { checkLookupRate } from "../lib/rate-limit";
 import { requireSelf } from "../middleware/auth";
 
 const usersRouter = createRouter();
@@ -49,6 +50,7 @@ usersRouter.openapi(
   }),
   async (c) => {
     const { query, limit } = c.req.valid("query");
+    await checkLookupRate(c.env, c.var.auth.id);
     const found = await searchUsers(c.var.db, query, c.var.auth.id, limit);
     return c.json(found.map((f) => userSearchResult(f.user, { hidePresence: f.blockedViewer })));
   },
@@ -70,6 +72,9 @@ const ProfileBody = z
     profile_image: z.string().trim().max(2048).nullable().optional(),
     timezone: TimeZone.optional(),
     statusVisibility: z.enum(["everyone", "contacts", "nobody"]).optional(),
+    phoneVisibility: z.enum(["everyone", "contacts", "nobody"]).optional().openapi({
+      description: "Who sees your phone number: everyone, contacts (people you added as contact or friend; the default) or nobody",
+    }),
   })
   .openapi("ProfileUpdate");
 
