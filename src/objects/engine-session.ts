@@ -115,11 +115,14 @@ export class EngineSession extends DurableObject<Env> {
   /** GETs waiting for an upgrade in progress to finish (see UPGRADE_SETTLE_MS) */
   private upgradeWaiters: (() => void)[] = [];
   /**
-   * The client closed its polling session with no GET pending: a GET it
-   * sent alongside the close (which may reach the object after it) gets the
-   * noop it would have got had it arrived first. One GET, shortly after.
+   * What GETs arriving shortly after the session closed get, one payload
+   * each. The client closed its polling session with no GET pending: a GET
+   * it sent alongside the close (which may reach the object after it) gets
+   * the noop it would have got had it arrived first. The server closed it
+   * with packets still to deliver: they go first, the close packet in the
+   * next GET.
    */
-  private lateGet: { sid: string; until: number } | null = null;
+  private lateGet: { sid: string; until: number; payloads: string[] } | null = null;
   /**
    * The session closed a WebSocket that never delivered a message (e.g. a
    * client that opened it and stayed silent until a timeout). workerd does
@@ -148,8 +151,9 @@ export class EngineSession extends DurableObject<Env> {
     const meta = this.meta;
     if (!meta && this.lateGet && request.method === "GET" && transport === "polling") {
       const late = this.lateGet;
-      this.lateGet = null;
-      if (late.sid === url.searchParams.get("sid") && Date.now() <= late.until) return this.text(request, encodePayloadText([{ type: "noop" }]));
+      const payload = late.payloads.shift();
+      if (!late.payloads.length) this.lateGet = null;
+      if (payload !== undefined && late.sid === url.searchParams.get("sid") && Date.now() <= late.until) return this.text(request, payload);
     }
     if (!meta || this.closing || meta.kind !== kind) return engineError(request, ENGINE_ERRORS.sessionUnknown);
     const hb = this.heartbeat();
@@ -651,14 +655,27 @@ export class EngineSession extends DurableObject<Env> {
     const sio = meta.kind === "socket" ? this.sio() : null;
     this.closing = true;
     this.notifyUpgradeSettled();
-    if (opts.clientInitiated && meta.transport === "polling" && !this.pendingGet) this.lateGet = { sid: meta.sid, until: Date.now() + LATE_GET_MS };
+    const late = (payloads: string[]) => (this.lateGet = { sid: meta.sid, until: Date.now() + LATE_GET_MS, payloads });
+    if (opts.clientInitiated && meta.transport === "polling" && !this.pendingGet) late([encodePayloadText([{ type: "noop" }])]);
     if (this.pendingGet && opts.dead) {
       const pending = this.pendingGet;
       this.pendingGet = null;
       pending.resolve(engineError(pending.cors, ENGINE_ERRORS.sessionUnknown));
     }
-    // a server-side close first delivers what was already sent (e.g. the ack explaining it)
-    if (this.pendingGet) this.answerGet(encodePayloadText(opts.clientInitiated ? [{ type: "noop" }] : [...this.buffer, { type: "close" }]));
+    if (!opts.clientInitiated && !opts.dead && meta.transport === "polling" && this.buffer.length) {
+      // A server-side close first delivers what was already sent (e.g. the ack explaining it), the close
+      // packet in the client's NEXT poll: socket.io-client hands a payload's packets on a tick later, so
+      // a close in the same payload would drop them (as the reference server, which drains first).
+      const sent = encodePayloadText(this.buffer);
+      const close = encodePayloadText([{ type: "close" }]);
+      if (this.pendingGet) {
+        this.answerGet(sent);
+        late([close]);
+      } else {
+        late([sent, close]);
+      }
+    }
+    if (this.pendingGet) this.answerGet(encodePayloadText([{ type: opts.clientInitiated ? "noop" : "close" }]));
     this.buffer = [];
     for (const ws of this.ctx.getWebSockets()) safeClose(ws, opts.code ?? 1000, reason.slice(0, 120));
     this.meta = null;

@@ -135,7 +135,7 @@ describe("sockets past their token's exp", () => {
     await client.waitClosed();
   });
 
-  it("over polling the ack and the close packet reach the pending GET", async () => {
+  it("over polling the ack reaches the pending GET, the close packet the next one", async () => {
     const u = await makeUser();
     const { sid } = await pollingHandshake();
     await push(sid, `40${JSON.stringify({ token: u.token })}`);
@@ -152,11 +152,12 @@ describe("sockets past their token's exp", () => {
     );
     advance(24 * 60 * 60 * 1000 + 1000);
     await push(sid, '421["get_online_users"]');
-    const body = (await get).body;
-    const packets = body.split("\x1e");
-    expect(packets.at(-1)).toBe("1");
+    const packets = (await get).body.split("\x1e");
+    // socket.io-client hands a payload's packets over a tick later: a close in the same payload would drop the ack
+    expect(packets).not.toContain("1");
     const ack = packets.find((p) => p.startsWith("431["))!;
     expect(JSON.parse(ack.slice(3))[0]).toMatchObject({ statusCode: 401 });
+    expect((await poll(sid)).body).toBe("1");
     expect((await eio(`EIO=4&transport=polling&sid=${sid}`)).status).toBe(400);
   });
 
