@@ -19,6 +19,7 @@ import { userStatusRouter } from "./routes/user-status";
 import { contactsRouter } from "./routes/contacts";
 import { requireAuth } from "./middleware/auth";
 import { checkApiRate } from "./lib/rate-limit";
+import { boundedBody } from "./lib/body-limit";
 import { ErrorView } from "./views/schemas";
 import { asyncApiDocument, asyncApiPage } from "./realtime/asyncapi";
 
@@ -65,6 +66,9 @@ export function createApp() {
     await next();
   });
   app.use("/api/*", cors({ origin: (o) => o ?? "*", credentials: true, maxAge: 600 }));
+
+  // Every body is bounded before anything parses it (src/lib/body-limit.ts).
+  app.use("*", boundedBody);
 
   app.use("/api/*", async (c, next) => {
     await checkApiRate(c.env, c.req.raw, (p) => c.executionCtx.waitUntil(p));

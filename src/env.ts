@@ -36,6 +36,8 @@ export interface Env {
   API_RATE: DurableObjectNamespace<ApiRateLedger>;
   /** requests per hour per IP (default 1000) */
   API_HOURLY_LIMIT?: string;
+  /** Per-user lookups of people (search, phone filter/status, adding a contact or friend). */
+  LOOKUP_LIMITER: RateLimit;
   /** Test-only: overrides where calendar providers are reached (a local fake). */
   CALENDAR_API_BASE?: string;
   /** Per-provider overrides of where calendar sync reaches Google, Microsoft Graph and CalDAV. */

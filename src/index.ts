@@ -19,23 +19,6 @@ const app = createApp();
 /** The web client (public/index.html, public/app/*) and vendored browser builds. */
 const isStaticPath = (p: string) => p === "/" || p === "/index.html" || p.startsWith("/app/") || p.startsWith("/vendor/");
 
-/**
- * Clients that post JSON without a Content-Type (e.g. `fetch` with a string
- * body sends text/plain) are read as JSON, so the validator answers them
- * instead of a 415. Uploads are files: their bytes and declared type are
- * never touched (a text/plain file may start with "{" or not be UTF-8).
- */
-async function normalizeJsonRequest(request: Request, path: string): Promise<Request> {
-  if (request.method === "GET" || request.method === "HEAD" || !request.body) return request;
-  if (path === "/api/uploads" || path.startsWith("/api/uploads/")) return request;
-  const type = request.headers.get("content-type");
-  if (type && !/^text\/plain/i.test(type)) return request;
-  const text = await request.text();
-  const headers = new Headers(request.headers);
-  if (/^\s*[[{]/.test(text)) headers.set("content-type", "application/json");
-  return new Request(request, { headers, body: text });
-}
-
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
@@ -45,7 +28,7 @@ export default {
     const misconfigured = missingSecretResponse(env, url); // a deploy without JWT_SECRET refuses loudly
     if (misconfigured) return misconfigured;
     if (isRealtimePath(url.pathname, env)) return handleRealtime(request, env, ctx);
-    return app.fetch(await normalizeJsonRequest(request, url.pathname), env, ctx);
+    return app.fetch(request, env, ctx);
   },
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(runCron(env, controller.scheduledTime));

@@ -29,6 +29,8 @@ export const users = sqliteTable(
     profileImage: text("profile_image"),
     timezone: text("timezone").notNull().default("UTC"),
     passwordHash: text("password_hash"),
+    /** Raised on a password or email change and on logout-all: tokens carrying an older `ver` stop working. */
+    tokenVersion: integer("token_version").notNull().default(0),
     status: text("status").notNull().default("available"),
     customStatus: text("custom_status").notNull().default(""),
     statusUntil: ts("status_until"),
@@ -37,6 +39,8 @@ export const users = sqliteTable(
     /** JSON {status, customStatus, statusUntil} to restore when a schedule occurrence ends. */
     statusRestore: text("status_restore"),
     statusVisibility: text("status_visibility").notNull().default("everyone"),
+    /** Who sees the phone number: everyone | contacts (people this user added as contact or friend) | nobody. */
+    phoneVisibility: text("phone_visibility").notNull().default("contacts"),
     isOnline: bool("is_online").notNull().default(false),
     lastSeen: ts("last_seen"),
     createdAt: ts("created_at").notNull().default(now),

@@ -7,6 +7,9 @@
  * `/status-list`, socket `contacts_status_initial`) omit users whose status
  * the viewer may not see; the address book itself (`GET /api/contacts`, the
  * `POST` answer) keeps every entry with `currentStatus: null`.
+ *
+ * Phone numbers follow the owner's `phoneVisibility` (same rule), except
+ * that a number the caller supplied is shown back (not to someone blocked).
  */
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { contacts, type User, users } from "../db/schema";
@@ -16,22 +19,38 @@ import type { Db } from "../db/client";
 import { normalizePhone } from "../lib/phone";
 import type { ContactRow } from "../views/contact";
 import { findUserByEmail, findUserByPhone, findUserByRef, findUsersByRefs } from "./users";
-import { canSeeStatusSql, requireVisibleStatusOwner } from "./visibility";
+import { blockedViewerSql, canSeePhoneSql, canSeeStatusSql, requireVisibleStatusOwner } from "./visibility";
 
-const toRow = (r: { user: User; label: string | null; addedAt: Date; visible: number }): ContactRow => ({
+/** A user as a viewer may see them: `phone` says whether the number is shown (src/views/user.ts). */
+export interface UserSeen {
+  user: User;
+  phone: boolean;
+}
+
+const toRow = (r: { user: User; label: string | null; addedAt: Date; visible: number; phoneVisible: number; blocked: number }) => ({
   user: r.user,
   label: r.label,
   addedAt: r.addedAt,
   visible: Number(r.visible) === 1,
+  phoneVisible: Number(r.phoneVisible) === 1,
+  /** the contact has blocked the viewer */
+  blocked: Number(r.blocked) === 1,
 });
 
 /** The viewer's contacts, by display name, each with whether the viewer may see their status. */
-export async function listContacts(db: Db, viewerId: string, onlyContactId?: string): Promise<ContactRow[]> {
+export async function listContacts(db: Db, viewerId: string, onlyContactId?: string): Promise<(ContactRow & { blocked: boolean })[]> {
   const where = onlyContactId
     ? and(eq(contacts.ownerId, viewerId), eq(contacts.contactId, onlyContactId))
     : eq(contacts.ownerId, viewerId);
   const rows = await db
-    .select({ user: users, label: contacts.name, addedAt: contacts.createdAt, visible: canSeeStatusSql(viewerId) })
+    .select({
+      user: users,
+      label: contacts.name,
+      addedAt: contacts.createdAt,
+      visible: canSeeStatusSql(viewerId),
+      phoneVisible: canSeePhoneSql(viewerId),
+      blocked: blockedViewerSql(viewerId),
+    })
     .from(contacts)
     .innerJoin(users, eq(users.id, contacts.contactId))
     .where(where)
@@ -100,6 +119,8 @@ export async function addContact(
       .where(and(eq(contacts.ownerId, ownerId), eq(contacts.contactId, target.id)));
   }
   const [contact] = await listContacts(db, ownerId, target.id);
+  // the caller supplied this very number: confirming it reveals nothing (unless they are blocked)
+  if (phone && phone === target.phoneNumber && !contact.blocked) contact.phoneVisible = true;
   return { created, contact };
 }
 
@@ -127,13 +148,18 @@ export async function contactStatus(db: Db, ownerId: string, ref: string): Promi
 async function usersWithVisibility(db: Db, viewerId: string, by: "id" | "phone", keys: string[], excludeSelf: boolean) {
   const queries = chunks(keys).map((part) =>
     db
-      .select({ user: users, visible: canSeeStatusSql(viewerId) })
+      .select({ user: users, visible: canSeeStatusSql(viewerId), phoneVisible: canSeePhoneSql(viewerId), blocked: blockedViewerSql(viewerId) })
       .from(users)
       .where(and(inArray(by === "id" ? users.id : users.phoneNumber, part), excludeSelf ? ne(users.id, viewerId) : undefined)),
   );
   if (!queries.length) return [];
   const results = await db.batch(queries as [(typeof queries)[number], ...(typeof queries)[number][]]);
-  return results.flat().map((r) => ({ user: r.user, visible: Number(r.visible) === 1 }));
+  return results.flat().map((r) => ({
+    user: r.user,
+    visible: Number(r.visible) === 1,
+    phoneVisible: Number(r.phoneVisible) === 1,
+    blocked: Number(r.blocked) === 1,
+  }));
 }
 
 /** `GET /api/contacts/phone/:phoneNumber/status`: any user by phone; 404 unknown, 403 hidden. */
@@ -152,32 +178,34 @@ export async function filterByPhones(db: Db, viewerId: string, phoneNumbers: str
   const normalized = phoneNumbers.map((p) => normalizePhone(p, phoneRegion));
   const wanted = [...new Set(normalized.filter((p): p is string => p !== null))];
   const found = await usersWithVisibility(db, viewerId, "phone", wanted, true);
-  const byPhone = new Map(found.filter((f) => f.visible).map((f) => [f.user.phoneNumber, f.user]));
-  const users: User[] = [];
+  const byPhone = new Map(found.filter((f) => f.visible).map((f) => [f.user.phoneNumber, f]));
+  const users: UserSeen[] = [];
   for (const p of wanted) {
-    const u = byPhone.get(p);
-    if (u) users.push(u);
+    const f = byPhone.get(p);
+    // the caller supplied the number: it is shown back, except to someone the owner blocked
+    if (f) users.push({ user: f.user, phone: !f.blocked });
   }
   return { users, normalized };
 }
 
 /** `POST /api/contacts/status-list`: users named by either id form, in request order; unknown or hidden ones omitted. */
-export async function statusList(db: Db, viewerId: string, refs: string[]): Promise<User[]> {
+export async function statusList(db: Db, viewerId: string, refs: string[]): Promise<UserSeen[]> {
   const resolved = await findUsersByRefs(db, [...new Set(refs.map((r) => r.toLowerCase()))]);
   const ids = resolved.map((u) => u.id);
   const visible = await usersWithVisibility(db, viewerId, "id", ids, false);
-  const byRef = new Map<string, User>();
+  const byRef = new Map<string, UserSeen>();
   for (const v of visible) {
     if (!v.visible) continue;
-    byRef.set(v.user.id, v.user);
-    byRef.set(v.user.userId.toLowerCase(), v.user);
+    const seen = { user: v.user, phone: v.phoneVisible };
+    byRef.set(v.user.id, seen);
+    byRef.set(v.user.userId.toLowerCase(), seen);
   }
-  const out: User[] = [];
+  const out: UserSeen[] = [];
   const emitted = new Set<string>();
   for (const ref of refs) {
     const u = byRef.get(ref.toLowerCase());
-    if (u && !emitted.has(u.id)) {
-      emitted.add(u.id);
+    if (u && !emitted.has(u.user.id)) {
+      emitted.add(u.user.id);
       out.push(u);
     }
   }

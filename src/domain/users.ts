@@ -10,6 +10,7 @@ import type { Db } from "../db/client";
 import { isObjectId, isUuid, objectId, uuid } from "../lib/ids";
 import { hashPassword, verifyPassword } from "../lib/password";
 import { normalizePhone } from "../lib/phone";
+import { nowSeconds, RECENT_LOGIN_SECONDS } from "../lib/tokens";
 
 /** The condition "this `users` row is the one `ref` names" (`_id` or `userId`); matches nothing for any other string. */
 export function userRefCondition(ref: string): SQL {
@@ -159,6 +160,32 @@ export async function checkPassword(user: User, password: string): Promise<boole
   return verifyPassword(password, user.passwordHash);
 }
 
+/** Raises the user's token version: every token issued before stops working (REST and socket CONNECT). */
+export async function revokeTokens(db: Db, userId: string): Promise<void> {
+  await db
+    .update(users)
+    .set({ tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: new Date() })
+    .where(eq(users.id, userId))
+    .run();
+}
+
+/**
+ * Sudo mode for credential changes (password, email): the caller proves a
+ * recent login, either with `currentPassword` or with a token issued by a
+ * login within RECENT_LOGIN_SECONDS (its `auth_time`). 403 otherwise.
+ */
+export async function requireRecentAuth(user: User, authTime: number | undefined, currentPassword: string | undefined): Promise<void> {
+  if (currentPassword !== undefined) {
+    if (!(await checkPassword(user, currentPassword))) throw new ApiError(403, "currentPassword: is incorrect");
+    return;
+  }
+  if (authTime !== undefined && nowSeconds() - authTime <= RECENT_LOGIN_SECONDS) return;
+  throw new ApiError(
+    403,
+    `currentPassword: is required to change the password or email (or log in again: a login within the last ${RECENT_LOGIN_SECONDS / 60} minutes is enough)`,
+  );
+}
+
 export interface ProfileChanges {
   name?: string;
   email?: string;
@@ -168,10 +195,11 @@ export interface ProfileChanges {
   profileImage?: string | null;
   timezone?: string;
   statusVisibility?: string;
+  phoneVisibility?: string;
 }
 
 export async function updateProfile(db: Db, user: User, changes: ProfileChanges): Promise<User> {
-  const set: Partial<typeof users.$inferInsert> = { updatedAt: new Date() };
+  const set: Partial<Omit<typeof users.$inferInsert, "tokenVersion">> & { tokenVersion?: SQL } = { updatedAt: new Date() };
   if (changes.name !== undefined) set.name = changes.name;
   if (changes.email !== undefined) set.email = changes.email.trim().toLowerCase();
   if (changes.phoneNumber !== undefined) set.phoneNumber = changes.phoneNumber;
@@ -179,7 +207,12 @@ export async function updateProfile(db: Db, user: User, changes: ProfileChanges)
   if (changes.profileImage !== undefined) set.profileImage = changes.profileImage;
   if (changes.timezone !== undefined) set.timezone = changes.timezone;
   if (changes.statusVisibility !== undefined) set.statusVisibility = changes.statusVisibility;
+  if (changes.phoneVisibility !== undefined) set.phoneVisibility = changes.phoneVisibility;
   if (changes.password !== undefined) set.passwordHash = await hashPassword(changes.password);
+  // a new password or email revokes every token issued before (the caller gets a new one)
+  if (changes.password !== undefined || (set.email !== undefined && set.email !== user.email)) {
+    set.tokenVersion = sql`${users.tokenVersion} + 1`;
+  }
 
   const conflicts = [];
   if (set.email) conflicts.push(eq(users.email, set.email));

@@ -18,21 +18,46 @@ import { forbidden, notFound } from "../lib/errors";
 import type { Db } from "../db/client";
 
 export type StatusVisibility = "everyone" | "contacts" | "nobody";
+export const VISIBILITIES = ["everyone", "contacts", "nobody"] as const;
 
-/** 1 when `viewerId` may see the status of the `users` row in scope, else 0. */
-export function canSeeStatusSql(viewerId: string): SQL<number> {
+/** 1 when `viewerId` may see what the `users` row in scope guards with the visibility column `column`, else 0. */
+function canSeeSql(viewerId: string, column: SQL): SQL<number> {
   // Columns are written qualified by hand: drizzle leaves them unqualified in
   // single-table selects, where the subqueries' own `id`/`user_id` would capture them.
   return sql<number>`(CASE
     WHEN "users"."id" = ${viewerId} THEN 1
     WHEN EXISTS (SELECT 1 FROM conversation_metadata vb
                  WHERE vb.user_id = "users"."id" AND vb.other_user_id = ${viewerId} AND vb.is_blocked = 1) THEN 0
-    WHEN "users"."status_visibility" = 'everyone' THEN 1
-    WHEN "users"."status_visibility" = 'contacts' AND (
+    WHEN ${column} = 'everyone' THEN 1
+    WHEN ${column} = 'contacts' AND (
       EXISTS (SELECT 1 FROM contacts vc WHERE vc.owner_id = "users"."id" AND vc.contact_id = ${viewerId})
       OR EXISTS (SELECT 1 FROM friendships vf WHERE vf.user_id = "users"."id" AND vf.friend_id = ${viewerId})
     ) THEN 1
     ELSE 0 END)`;
+}
+
+/** 1 when `viewerId` may see the status of the `users` row in scope, else 0. */
+export function canSeeStatusSql(viewerId: string): SQL<number> {
+  return canSeeSql(viewerId, sql`"users"."status_visibility"`);
+}
+
+/**
+ * 1 when `viewerId` may see the phone number of the `users` row in scope
+ * (its `phoneVisibility`, default `contacts`), else 0. The same rule as
+ * status; the views (src/views/user.ts `userIdentity`) show the number
+ * only where this (or the caller having supplied that very number) allows.
+ */
+export function canSeePhoneSql(viewerId: string): SQL<number> {
+  return canSeeSql(viewerId, sql`"users"."phone_visibility"`);
+}
+
+/**
+ * 1 when the owner of the `users` row in scope has blocked `viewerId`: even
+ * a number the viewer supplied is not confirmed to them.
+ */
+export function blockedViewerSql(viewerId: string): SQL<number> {
+  return sql<number>`(EXISTS (SELECT 1 FROM conversation_metadata vb
+    WHERE vb.user_id = "users"."id" AND vb.other_user_id = ${viewerId} AND vb.is_blocked = 1))`;
 }
 
 /**

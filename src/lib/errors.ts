@@ -29,6 +29,7 @@ const reasons: Record<number, string> = {
   429: "Too Many Requests",
   500: "Internal Server Error",
   502: "Bad Gateway",
+  503: "Service Unavailable",
 };
 
 /** An expected failure: thrown anywhere, rendered by `onError`. */

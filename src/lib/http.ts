@@ -19,6 +19,8 @@ export interface AuthUser {
   /** UUID */
   userId: string;
   dialect: Dialect;
+  /** the token's `auth_time` (seconds): when the caller last logged in, if the token says */
+  authTime?: number;
 }
 
 export interface AppEnv {

@@ -130,3 +130,13 @@ export async function checkMessageRate(env: Env, userId: string): Promise<void> 
     throw new ApiError(429, "Rate limit exceeded: at most 100 messages per minute", { "retry-after": "60" });
   }
 }
+
+/** Lookups of people per user (search, phone filter and status, adding a contact or a friend). */
+export const LOOKUPS_PER_MINUTE = 60;
+
+/** 60 lookups per minute per user (README "Rate limits"). */
+export async function checkLookupRate(env: Env, userId: string): Promise<void> {
+  if (!(await allowed(env.LOOKUP_LIMITER, `lookup:${userId}`))) {
+    throw new ApiError(429, `Too many lookups: at most ${LOOKUPS_PER_MINUTE} per minute`, { "retry-after": "60" });
+  }
+}

@@ -16,9 +16,26 @@ export interface TokenClaims {
   uid: string;
   /** dialect of the login that issued the token */
   dlc: Dialect;
+  /** the user's token version when it was issued (users.tokenVersion); 0 when absent */
+  ver?: number;
+  /**
+   * `auth_time` (OIDC's name): when the user last proved their credentials
+   * (seconds). A login sets it; a token re-issued without a login carries
+   * the old one forward. Absent: no recent login is claimed.
+   */
+  authTime?: number;
+}
+
+/** What a verified token says: its claims plus its expiry (seconds since the epoch). */
+export interface VerifiedClaims extends TokenClaims {
+  ver: number;
+  exp: number;
 }
 
 export const TOKEN_TTL_SECONDS = 24 * 60 * 60;
+
+/** A login this recent (by `auth_time`) may change the password or email without `currentPassword` (sudo mode). */
+export const RECENT_LOGIN_SECONDS = 10 * 60;
 
 // Replaced at build time by wrangler: "development" under `wrangler dev`,
 // "production" in `wrangler deploy` bundles (the `deploy` script pins it).
@@ -75,8 +92,12 @@ const key = (env: Env) => {
   throw new ApiError(500, MISSING_SECRET_MESSAGE);
 };
 
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
 export async function issueToken(env: Env, claims: TokenClaims): Promise<string> {
-  return new SignJWT({ uid: claims.uid, dlc: claims.dlc })
+  const payload: Record<string, unknown> = { uid: claims.uid, dlc: claims.dlc, ver: claims.ver ?? 0 };
+  if (claims.authTime !== undefined) payload.auth_time = claims.authTime;
+  return new SignJWT(payload)
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(claims.sub)
     .setIssuer(env.JWT_ISSUER)
@@ -86,7 +107,7 @@ export async function issueToken(env: Env, claims: TokenClaims): Promise<string>
     .sign(key(env));
 }
 
-export type VerifyResult = { ok: true; claims: TokenClaims } | { ok: false; reason: "invalid" | "expired" };
+export type VerifyResult = { ok: true; claims: VerifiedClaims } | { ok: false; reason: "invalid" | "expired" };
 
 export async function verifyToken(env: Env, token: string): Promise<VerifyResult> {
   const secret = key(env); // a missing secret is the server's fault, never an "invalid token"
@@ -95,10 +116,16 @@ export async function verifyToken(env: Env, token: string): Promise<VerifyResult
       algorithms: ["HS256"],
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
+      requiredClaims: ["exp", "sub"],
     });
-    if (typeof payload.sub !== "string" || typeof payload.uid !== "string") return { ok: false, reason: "invalid" };
+    if (typeof payload.sub !== "string" || typeof payload.uid !== "string" || typeof payload.exp !== "number") {
+      return { ok: false, reason: "invalid" };
+    }
+    const ver = payload.ver ?? 0;
+    if (typeof ver !== "number" || !Number.isSafeInteger(ver)) return { ok: false, reason: "invalid" };
     const dlc: Dialect = payload.dlc === "chat-socket" ? "chat-socket" : "standard";
-    return { ok: true, claims: { sub: payload.sub, uid: payload.uid, dlc } };
+    const authTime = typeof payload.auth_time === "number" ? payload.auth_time : undefined;
+    return { ok: true, claims: { sub: payload.sub, uid: payload.uid, dlc, ver, exp: payload.exp, authTime } };
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) return { ok: false, reason: "expired" };
     return { ok: false, reason: "invalid" };

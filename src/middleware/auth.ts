@@ -24,8 +24,10 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const row = await c.var.db.select().from(users).where(eq(users.id, result.claims.sub)).get();
   // 004 documents 404 "User not found" for `GET /api/users/me` (a valid token whose user is gone)
   if (!row) throw c.req.path === "/api/users/me" ? notFound("User not found") : unauthorized("User not found");
+  // the row is loaded anyway: the token version costs no extra round trip
+  if (result.claims.ver !== row.tokenVersion) throw unauthorized("Token revoked: log in again");
   const dialect = resolveDialect(result.claims.dlc, c.req.query("dialect"));
-  c.set("auth", { id: row.id, userId: row.userId, dialect });
+  c.set("auth", { id: row.id, userId: row.userId, dialect, authTime: result.claims.authTime });
   c.set("user", row);
   c.set("dialect", dialect);
   await next();

@@ -21,6 +21,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { createDb } from "../db/client";
 import type { Env } from "../env";
+import { readCapped } from "../lib/body-limit";
 import { config } from "../lib/config";
 import { complianceSocketApp, echoEngineApp } from "../realtime/compliance";
 import type { EventArgs } from "../realtime/emit";
@@ -114,11 +115,14 @@ export class EngineSession extends DurableObject<Env> {
   /** GETs waiting for an upgrade in progress to finish (see UPGRADE_SETTLE_MS) */
   private upgradeWaiters: (() => void)[] = [];
   /**
-   * The client closed its polling session with no GET pending: a GET it
-   * sent alongside the close (which may reach the object after it) gets the
-   * noop it would have got had it arrived first. One GET, shortly after.
+   * What GETs arriving shortly after the session closed get, one payload
+   * each. The client closed its polling session with no GET pending: a GET
+   * it sent alongside the close (which may reach the object after it) gets
+   * the noop it would have got had it arrived first. The server closed it
+   * with packets still to deliver: they go first, the close packet in the
+   * next GET.
    */
-  private lateGet: { sid: string; until: number } | null = null;
+  private lateGet: { sid: string; until: number; payloads: string[] } | null = null;
   /**
    * The session closed a WebSocket that never delivered a message (e.g. a
    * client that opened it and stayed silent until a timeout). workerd does
@@ -147,8 +151,9 @@ export class EngineSession extends DurableObject<Env> {
     const meta = this.meta;
     if (!meta && this.lateGet && request.method === "GET" && transport === "polling") {
       const late = this.lateGet;
-      this.lateGet = null;
-      if (late.sid === url.searchParams.get("sid") && Date.now() <= late.until) return this.text(request, encodePayloadText([{ type: "noop" }]));
+      const payload = late.payloads.shift();
+      if (!late.payloads.length) this.lateGet = null;
+      if (payload !== undefined && late.sid === url.searchParams.get("sid") && Date.now() <= late.until) return this.text(request, payload);
     }
     if (!meta || this.closing || meta.kind !== kind) return engineError(request, ENGINE_ERRORS.sessionUnknown);
     const hb = this.heartbeat();
@@ -242,14 +247,19 @@ export class EngineSession extends DurableObject<Env> {
       return engineError(request, { code: 3, message: "Payload too large" }, 413);
     }
     this.postInFlight = true;
-    let body: string;
+    let body: string | null;
     try {
-      body = await request.text();
+      // counted while it streams: reading stops at maxPayload bytes
+      const bytes = await readCapped(request.body, meta.maxPayload, () => new PayloadTooLarge()).catch((err) => {
+        if (err instanceof PayloadTooLarge) return null;
+        throw err;
+      });
+      body = bytes && new TextDecoder().decode(bytes);
     } finally {
       this.postInFlight = false;
     }
     if (!this.meta || this.closing) return engineError(request, ENGINE_ERRORS.sessionUnknown);
-    if (frameSize(body) > meta.maxPayload) {
+    if (body === null) {
       this.ctx.waitUntil(this.closeSession("transport error: payload too large"));
       return engineError(request, { code: 3, message: "Payload too large" }, 413);
     }
@@ -615,6 +625,12 @@ export class EngineSession extends DurableObject<Env> {
       await this.closeSession("ping timeout", { dead: true });
       return;
     }
+    // a connection is not served past its token's exp (checked at each heartbeat; events check it themselves)
+    const expiresAt = meta.kind === "socket" ? this.sio().expiresAt() : null;
+    if (expiresAt !== null && now >= expiresAt) {
+      await this.closeSession("token expired");
+      return;
+    }
     if (hb.phase === "ping" && now >= hb.at) {
       // pingTimeout counts from when the ping is actually sent: now over a
       // WebSocket or to a pending GET, else when a GET picks it up
@@ -647,11 +663,25 @@ export class EngineSession extends DurableObject<Env> {
     const sio = meta.kind === "socket" ? this.sio() : null;
     this.closing = true;
     this.notifyUpgradeSettled();
-    if (opts.clientInitiated && meta.transport === "polling" && !this.pendingGet) this.lateGet = { sid: meta.sid, until: Date.now() + LATE_GET_MS };
+    const late = (payloads: string[]) => (this.lateGet = { sid: meta.sid, until: Date.now() + LATE_GET_MS, payloads });
+    if (opts.clientInitiated && meta.transport === "polling" && !this.pendingGet) late([encodePayloadText([{ type: "noop" }])]);
     if (this.pendingGet && opts.dead) {
       const pending = this.pendingGet;
       this.pendingGet = null;
       pending.resolve(engineError(pending.cors, ENGINE_ERRORS.sessionUnknown));
+    }
+    if (!opts.clientInitiated && !opts.dead && meta.transport === "polling" && this.buffer.length) {
+      // A server-side close first delivers what was already sent (e.g. the ack explaining it), the close
+      // packet in the client's NEXT poll: socket.io-client hands a payload's packets on a tick later, so
+      // a close in the same payload would drop them (as the reference server, which drains first).
+      const sent = encodePayloadText(this.buffer);
+      const close = encodePayloadText([{ type: "close" }]);
+      if (this.pendingGet) {
+        this.answerGet(sent);
+        late([close]);
+      } else {
+        late([sent, close]);
+      }
     }
     if (this.pendingGet) this.answerGet(encodePayloadText([{ type: opts.clientInitiated ? "noop" : "close" }]));
     this.buffer = [];
@@ -667,6 +697,8 @@ export class EngineSession extends DurableObject<Env> {
     return new Response(body, { status: 200, headers: { "content-type": type, ...corsHeaders(request) } });
   }
 }
+
+class PayloadTooLarge extends Error {}
 
 /** A refused request's body is not read: release it. */
 function discardBody(request: Request) {

@@ -3,15 +3,18 @@
  * login-or-register, dispatched on the body), and the existence check (000).
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { PASSWORD_MAX } from "../lib/body-limit";
 import { config } from "../lib/config";
 import { ApiError, unauthorized } from "../lib/errors";
-import { createRouter, described, ok, jsonBody } from "../lib/http";
+import { bearer, createRouter, described, ok, jsonBody } from "../lib/http";
 import { AuthCheck, Data, Login004, UserWithToken } from "../views/schemas";
 import { Email } from "../lib/schemas";
-import { issueToken } from "../lib/tokens";
+import { issueToken, nowSeconds } from "../lib/tokens";
+import { requireAuth } from "../middleware/auth";
 import {
   checkPassword,
   createUser,
+  revokeTokens,
   findUserByEmail,
   findUserByPhone,
   phoneOrThrow,
@@ -23,7 +26,9 @@ import { describeZodError } from "../lib/errors";
 const auth = createRouter();
 
 const Name = z.string().trim().min(1, "is required").max(100, "must be at most 100 characters");
-const Password = z.string().min(6, "must be at least 6 characters").max(200, "must be at most 200 characters");
+const Password = z.string().min(6, "must be at least 6 characters").max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`);
+/** A password offered at login: never hashed when longer than any password can be. */
+const GivenPassword = z.string().min(1, "is required").max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`);
 const Phone = z.string().trim().min(1, "is required").max(32, "is too long");
 
 const RegisterBody = z
@@ -37,13 +42,13 @@ const RegisterBody = z
   })
   .openapi("RegisterRequest");
 
-const PhoneLoginBody = z.object({ phoneNumber: Phone, password: z.string().min(1, "is required") });
-const EmailLoginBody = z.object({ email: Email, password: z.string().min(1, "is required") });
+const PhoneLoginBody = z.object({ phoneNumber: Phone, password: GivenPassword });
+const EmailLoginBody = z.object({ email: Email, password: GivenPassword });
 const FormLoginBody = z.object({
   email: Email,
   name: z.string().trim().min(1).max(100).optional(),
   profile_image: z.string().trim().max(2048).optional(),
-  password: z.string().min(1).optional(),
+  password: GivenPassword.optional(),
 });
 
 const AnyLoginBody = z
@@ -61,7 +66,7 @@ const AnyLoginBody = z
   });
 
 async function standardAuthData(env: Parameters<typeof issueToken>[0], user: User) {
-  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "standard" });
+  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "standard", ver: user.tokenVersion, authTime: nowSeconds() });
   return { ...userSelf(user), token };
 }
 
@@ -164,7 +169,7 @@ async function chatSocketLogin(
   } else if (!passwordless) {
     throw unauthorized(PASSWORDLESS_OFF);
   }
-  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "chat-socket" });
+  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "chat-socket", ver: user.tokenVersion, authTime: nowSeconds() });
   return {
     access_token: token,
     token_type: "bearer",
@@ -192,6 +197,25 @@ auth.openapi(
     const user = await findUserByPhone(c.var.db, phoneOrThrow(phoneNumber, config(c.env).phoneRegion));
     if (!user) return c.json({ success: true, exists: false });
     return c.json({ success: true, exists: true, data: { _id: user.id, userId: user.userId, name: user.name } });
+  },
+);
+
+auth.use("/logout-all", requireAuth);
+auth.openapi(
+  createRoute({
+    method: "post",
+    path: "/logout-all",
+    tags: ["Auth"],
+    summary: "Sign out everywhere: every token issued so far stops working",
+    description:
+      "Raises the account's token version: REST calls and new socket connections with any earlier token answer 401; " +
+      "open sockets end when their token expires. Log in again for a new token.",
+    security: bearer,
+    responses: { 200: described("`{success, message}`"), 401: described("No valid token") },
+  }),
+  async (c) => {
+    await revokeTokens(c.var.db, c.var.auth.id);
+    return c.json({ success: true, message: "Signed out of every session; log in again" });
   },
 );
 

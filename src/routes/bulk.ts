@@ -124,7 +124,11 @@ bulkRouter.openapi(
     security: bearer,
     request: { body: jsonBody(SyncBody) },
     responses: {
-      201: ok(Counted(ScheduleView).extend({ deactivated: z.number().int() }), "`{success, count, data: [schedule], deactivated}`"),
+      201: ok(
+        Counted(ScheduleView).extend({ deactivated: z.number().int(), complete: z.boolean() }),
+        "`{success, count, data: [schedule], deactivated, complete}`; `complete: false` when the provider's listing may have missed events " +
+          "(an unreadable item, a listing cut at a cap): then nothing is deactivated",
+      ),
       400: described("Invalid input, or the provider rejected the access token"),
       429: described("The provider is rate limiting (Retry-After passed on)"),
       502: described("The provider could not be reached or failed"),
@@ -132,8 +136,8 @@ bulkRouter.openapi(
   }),
   async (c) => {
     const user = c.var.user;
-    const { schedules, deactivated } = await syncCalendar(c.env, c.var.db, user, c.req.valid("json"));
-    return c.json({ success: true, count: schedules.length, data: schedules.map((s) => scheduleView(s, user)), deactivated }, 201);
+    const { schedules, deactivated, complete } = await syncCalendar(c.env, c.var.db, user, c.req.valid("json"));
+    return c.json({ success: true, count: schedules.length, data: schedules.map((s) => scheduleView(s, user)), deactivated, complete }, 201);
   },
 );
 

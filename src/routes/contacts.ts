@@ -18,6 +18,10 @@ import { bearer, createRouter, described, jsonBody, ok } from "../lib/http";
 import { ContactFilterResult, ContactView, Data, Done, EffectiveStatus, PhoneStatusView, UserWithStatusView } from "../views/schemas";
 import { Email, UserRef } from "../lib/schemas";
 import { contactView, phoneStatusView, userWithStatusView } from "../views/contact";
+import { checkLookupRate } from "../lib/rate-limit";
+
+/** Most phone numbers `/api/contacts/filter` checks in one request. */
+export const PHONE_FILTER_MAX = 200;
 import { effectiveStatus } from "../views/status";
 
 export const contactsRouter = createRouter();
@@ -77,6 +81,7 @@ contactsRouter.openapi(
     },
   }),
   async (c) => {
+    await checkLookupRate(c.env, c.var.auth.id);
     const user = await statusByPhone(c.var.db, c.var.auth.id, c.req.valid("param").phoneNumber, config(c.env).phoneRegion);
     return c.json({ success: true, data: phoneStatusView(user) });
   },
@@ -90,12 +95,15 @@ contactsRouter.openapi(
     summary: "Registered users among a list of phone numbers, with status (000)",
     description:
       "Numbers in any common format; those that cannot be parsed match nobody (null in " +
-      "`debug.normalizedPhoneNumbers`). The caller and users whose status the caller may not see are omitted.",
+      "`debug.normalizedPhoneNumbers`). The caller and users whose status the caller may not see are omitted. " +
+      `At most ${PHONE_FILTER_MAX} numbers per request (400 beyond); counts as one lookup (per-user lookup limit, 429).`,
     security: bearer,
     request: {
       body: jsonBody(
         z.object({
-          phoneNumbers: z.array(z.string().max(64, "is too long")).max(1000, "at most 1000 numbers per request"),
+          phoneNumbers: z
+            .array(z.string().max(64, "is too long"))
+            .max(PHONE_FILTER_MAX, `at most ${PHONE_FILTER_MAX} numbers per request`),
         }),
       ),
     },
@@ -103,11 +111,12 @@ contactsRouter.openapi(
   }),
   async (c) => {
     const { phoneNumbers } = c.req.valid("json");
+    await checkLookupRate(c.env, c.var.auth.id);
     const { users, normalized } = await filterByPhones(c.var.db, c.var.auth.id, phoneNumbers, config(c.env).phoneRegion);
     const now = Date.now();
     return c.json({
       success: true,
-      users: users.map((u) => userWithStatusView(u, now)),
+      users: users.map((u) => userWithStatusView(u.user, { phone: u.phone }, now)),
       debug: { originalPhoneNumbers: phoneNumbers, normalizedPhoneNumbers: normalized },
     });
   },
@@ -134,7 +143,7 @@ contactsRouter.openapi(
   async (c) => {
     const users = await statusList(c.var.db, c.var.auth.id, c.req.valid("json").contactIds);
     const now = Date.now();
-    return c.json({ success: true, data: users.map((u) => userWithStatusView(u, now)) });
+    return c.json({ success: true, data: users.map((u) => userWithStatusView(u.user, { phone: u.phone }, now)) });
   },
 );
 
@@ -176,6 +185,7 @@ contactsRouter.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
+    await checkLookupRate(c.env, c.var.auth.id);
     const { created, contact } = await addContact(
       c.var.db,
       c.var.auth.id,

@@ -2,6 +2,7 @@
  * /api/friends (001): the accepted friends list and the request flow
  * (CONTRACT.md "Details the documents leave open").
  */
+import { checkLookupRate } from "../lib/rate-limit";
 import { createRoute, z } from "@hono/zod-openapi";
 import { listFriends, listRequests, type RequestWithUsers, respond, sendFriendRequest, unfriend } from "../domain/friends";
 import { config } from "../lib/config";
@@ -63,6 +64,7 @@ friendsRouter.openapi(
     },
   }),
   async (c) => {
+    await checkLookupRate(c.env, c.var.auth.id);
     const result = await sendFriendRequest(c.var.db, c.var.user, c.req.valid("json"), config(c.env).phoneRegion);
     return result.accepted
       ? c.json(requestBody("Friend request accepted", result), 200)

@@ -19,6 +19,7 @@ import {
   uploadPath,
 } from "../domain/uploads";
 import type { Upload } from "../db/schema";
+import { MULTIPART_SLACK, readCapped } from "../lib/body-limit";
 import { config } from "../lib/config";
 import { badRequest, notFound } from "../lib/errors";
 import { bearer, createRouter, described, ok } from "../lib/http";
@@ -28,34 +29,6 @@ import { iso } from "../views/common";
 
 const uploadsRouter = createRouter();
 const tags = ["Uploads"];
-
-/** Multipart framing allowance on top of the file size limit. */
-const MULTIPART_SLACK = 64 * 1024;
-
-/** Reads a body, giving up (413) as soon as it exceeds `max` bytes. */
-async function readCapped(body: ReadableStream<Uint8Array> | null, max: number, onTooLarge: () => Error): Promise<ArrayBuffer> {
-  if (!body) return new ArrayBuffer(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      throw onTooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out.buffer;
-}
 
 function uploadView(u: Upload, origin: string) {
   const url = `${origin}${uploadPath(u.id)}`;
@@ -108,7 +81,7 @@ uploadsRouter.openapi(
       if (!isAllowedType(contentType)) throw refusedType(contentType);
       if (declared > max) throw tooLarge(c.env);
       file = {
-        body: await readCapped(c.req.raw.body, max, () => tooLarge(c.env)),
+        body: (await readCapped(c.req.raw.body, max, () => tooLarge(c.env))).buffer as ArrayBuffer,
         contentType: baseType(contentType),
         filename: c.req.valid("query").filename ?? c.req.header("x-filename") ?? null,
       };

@@ -7,7 +7,8 @@ import { and, desc, eq } from "drizzle-orm";
 import { statusHistory, statusSchedules, statusTemplates } from "../db/schema";
 import { peopleChanged } from "../domain/conversations";
 import { armStatusTimer } from "../domain/status";
-import { searchUsers, updateProfile } from "../domain/users";
+import { requireRecentAuth, searchUsers, updateProfile } from "../domain/users";
+import { PASSWORD_MAX } from "../lib/body-limit";
 import { config } from "../lib/config";
 import { bearer, createRouter, described, ok, jsonBody, validationHook } from "../lib/http";
 import { Data, UserProfileView, UserSearchResultView, UserSelfView, UserWithToken } from "../views/schemas";
@@ -17,6 +18,7 @@ import { issueToken } from "../lib/tokens";
 import { historyView, scheduleView, templateView } from "../views/status";
 import { userSearchResult, userSelf } from "../views/user";
 import { ApiError } from "../lib/errors";
+import { checkLookupRate } from "../lib/rate-limit";
 import { requireSelf } from "../middleware/auth";
 
 const usersRouter = createRouter();
@@ -50,6 +52,7 @@ usersRouter.openapi(
   }),
   async (c) => {
     const { query, limit } = c.req.valid("query");
+    await checkLookupRate(c.env, c.var.auth.id);
     const found = await searchUsers(c.var.db, query, c.var.auth.id, limit);
     return c.json(found.map((f) => userSearchResult(f.user, { hidePresence: f.blockedViewer })));
   },
@@ -61,13 +64,19 @@ const ProfileBody = z
     name: z.string().trim().min(1, "must not be empty").max(100).optional(),
     email: Email.optional(),
     phoneNumber: z.string().trim().min(1, "must not be empty").max(32).optional(),
-    password: z.string().min(6, "must be at least 6 characters").max(200).optional(),
+    password: z.string().min(6, "must be at least 6 characters").max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`).optional(),
+    currentPassword: z.string().max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`).optional().openapi({
+      description: "Needed to change `password` or `email` unless the token comes from a login within the last 10 minutes",
+    }),
     username: z.string().trim().regex(/^[a-z0-9._-]{2,32}$/i, "must be 2-32 letters, digits, '.', '_' or '-'").optional(),
     profileImage: z.string().trim().max(2048).nullable().optional(),
     photoURL: z.string().trim().max(2048).nullable().optional(),
     profile_image: z.string().trim().max(2048).nullable().optional(),
     timezone: TimeZone.optional(),
     statusVisibility: z.enum(["everyone", "contacts", "nobody"]).optional(),
+    phoneVisibility: z.enum(["everyone", "contacts", "nobody"]).optional().openapi({
+      description: "Who sees your phone number: everyone, contacts (people you added as contact or friend; the default) or nobody",
+    }),
   })
   .openapi("ProfileUpdate");
 
@@ -77,6 +86,9 @@ usersRouter.openapi(
     path: "/profile",
     tags: ["Users"],
     summary: "Update the current user's profile; re-issues the token (000)",
+    description:
+      "Changing `password` or `email` needs proof of a recent login: `currentPassword` in the body, or a token from a login " +
+      "within the last 10 minutes (403 otherwise). Such a change revokes every earlier token; use the `token` in the answer.",
     security: bearer,
     request: { body: jsonBody(ProfileBody) },
     responses: { 200: ok(UserWithToken, "`{_id, userId, name, phoneNumber, email, status, customStatus, statusUntil, token}`") },
@@ -89,7 +101,10 @@ usersRouter.openapi(
       if (!normalized) throw new ApiError(400, "phoneNumber: not a valid phone number");
       phoneNumber = normalized;
     }
-    const updated = await updateProfile(c.var.db, c.var.user, {
+    const me = c.var.user;
+    const newEmail = body.email !== undefined && body.email.trim().toLowerCase() !== me.email;
+    if (body.password !== undefined || newEmail) await requireRecentAuth(me, c.var.auth.authTime, body.currentPassword);
+    const updated = await updateProfile(c.var.db, me, {
       ...body,
       phoneNumber,
       // the first name given wins; null (a given value) clears the image
@@ -100,7 +115,14 @@ usersRouter.openapi(
     // conversations show the name, email, handle and image: their rooms reload them
     const before = c.var.user;
     if ((["name", "email", "username", "profileImage"] as const).some((k) => updated[k] !== before[k])) await peopleChanged(c.env, c.var.db, updated.id);
-    const token = await issueToken(c.env, { sub: updated.id, uid: updated.userId, dlc: c.var.dialect });
+    // not a login: the token keeps the login time it had; a new password or email raised the version
+    const token = await issueToken(c.env, {
+      sub: updated.id,
+      uid: updated.userId,
+      dlc: c.var.dialect,
+      ver: updated.tokenVersion,
+      authTime: c.var.auth.authTime,
+    });
     return c.json({ ...userSelf(updated), token });
   },
 );

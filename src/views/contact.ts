@@ -6,7 +6,7 @@
 import type { User } from "../db/schema";
 import { iso } from "./common";
 import { effectiveStatus } from "./status";
-import { userIdentity } from "./user";
+import { type IdentityAccess, userIdentity } from "./user";
 
 export interface ContactRow {
   user: User;
@@ -15,6 +15,8 @@ export interface ContactRow {
   addedAt: Date;
   /** may the owner see this contact's status (src/domain/visibility.ts) */
   visible: boolean;
+  /** may the owner see this contact's phone number (src/domain/visibility.ts) */
+  phoneVisible: boolean;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface ContactRow {
  */
 export function contactView(c: ContactRow, now = Date.now()) {
   return {
-    ...userIdentity(c.user),
+    ...userIdentity(c.user, { phone: c.phoneVisible }),
     contactId: c.user.id,
     name: c.label ?? c.user.name,
     contactName: c.label,
@@ -33,9 +35,9 @@ export function contactView(c: ContactRow, now = Date.now()) {
   };
 }
 
-/** A user with flat status fields (`/filter`, `/status-list`). */
-export function userWithStatusView(u: User, now = Date.now()) {
-  return { ...userIdentity(u), ...effectiveStatus(u, now) };
+/** A user with flat status fields (`/filter`, `/status-list`); `phone`: may the viewer see the number. */
+export function userWithStatusView(u: User, access: IdentityAccess, now = Date.now()) {
+  return { ...userIdentity(u, access), ...effectiveStatus(u, now) };
 }
 
 /** `GET /api/contacts/phone/:phoneNumber/status` data. */

@@ -7,13 +7,26 @@
 import type { User } from "../db/schema";
 import { iso } from "./common";
 
-export function userIdentity(u: User) {
+/**
+ * Phone numbers only with consent: `phone` says whether this viewer may see
+ * the number (the owner's `phoneVisibility`, or the viewer supplied that very
+ * number, never when the owner blocked the viewer; see
+ * src/domain/visibility.ts). Otherwise the field stays, as `null`.
+ */
+export interface IdentityAccess {
+  phone: boolean;
+}
+
+/** The owner's own view of themselves. */
+export const SELF: IdentityAccess = { phone: true };
+
+export function userIdentity(u: User, access: IdentityAccess) {
   return {
     _id: u.id,
     userId: u.userId,
     name: u.name,
     email: u.email,
-    phoneNumber: u.phoneNumber,
+    phoneNumber: access.phone ? u.phoneNumber : null,
     username: u.username,
     role: u.role,
     profileImage: u.profileImage,
@@ -39,11 +52,12 @@ export function userPresence(u: User) {
 /** The owner's own full view (000 data/profile, 004 /users/me). */
 export function userSelf(u: User) {
   return {
-    ...userIdentity(u),
+    ...userIdentity(u, SELF),
     ...userStatus(u),
     ...userPresence(u),
     timezone: u.timezone,
     statusVisibility: u.statusVisibility,
+    phoneVisibility: u.phoneVisibility,
     createdAt: iso(u.createdAt),
     updatedAt: iso(u.updatedAt),
   };

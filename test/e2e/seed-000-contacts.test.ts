@@ -42,7 +42,8 @@ describe("contacts: add, list, remove (CONTRACT.md)", () => {
         contactId: people[i]._id,
         userId: people[i].userId,
         email: people[i].email,
-        phoneNumber: people[i].phoneNumber,
+        // phone numbers only with consent: shown back to the one who supplied it (README "Contacts privacy")
+        phoneNumber: body.phoneNumber ? people[i].phoneNumber : null,
         currentStatus: { status: i === 0 ? "busy" : "available", customStatus: "" },
       });
       expect("profileImage" in res.body).toBe(true);
@@ -119,7 +120,8 @@ describe("Contact Status APIs", () => {
     const byId = new Map(res.body.map((c: any) => [c._id, c]));
     expect([...byId.keys()].sort()).toEqual([john._id, jane._id].sort());
     const j: any = byId.get(john._id);
-    expect(j).toMatchObject({ _id: john._id, userId: john.userId, name: "John Doe", email: john.email, phoneNumber: john.phoneNumber });
+    // John has not added me and keeps the default phoneVisibility `contacts`: the field is there, as null
+    expect(j).toMatchObject({ _id: john._id, userId: john.userId, name: "John Doe", email: john.email, phoneNumber: null });
     expect("profileImage" in j).toBe(true);
     expect(j.currentStatus).toMatchObject({ status: "busy", customStatus: "" });
     expect(Date.parse(j.currentStatus.statusUntil)).toBeGreaterThan(Date.now());
@@ -199,7 +201,7 @@ describe("Contact Status APIs", () => {
       userId: jane.userId,
       name: "Jane Smith",
       email: jane.email,
-      phoneNumber: jane.phoneNumber,
+      phoneNumber: null, // not shared with me (default phoneVisibility `contacts`)
       status: "custom",
       customStatus: "In a meeting",
       statusUntil: null,
@@ -332,7 +334,7 @@ describe("the 000 Example React Client, run as written", () => {
         until: contact.currentStatus.statusUntil && `Until ${new Date(contact.currentStatus.statusUntil).toLocaleTimeString()}`,
       }));
     const [row] = render();
-    expect(row).toMatchObject({ key: jane._id, src: "default-avatar.png", title: "Jane Smith", phone: jane.phoneNumber, className: "status-indicator working_out", text: "working out" });
+    expect(row).toMatchObject({ key: jane._id, src: "default-avatar.png", title: "Jane Smith", phone: null, className: "status-indicator working_out", text: "working out" });
     expect(row.until).toMatch(/^Until /);
     expect(row.until).not.toContain("Invalid Date");
 

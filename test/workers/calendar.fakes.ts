@@ -19,6 +19,8 @@ export interface FakeOptions {
   fail?: { status: number; headers?: Record<string, string>; body?: string };
   /** make Graph's nextLink point at another host */
   foreignNextLink?: boolean;
+  /** answer a request this way instead (undefined: the normal answer) */
+  override?: (req: RecordedRequest) => Response | undefined | Promise<Response | undefined>;
 }
 
 export interface RecordedRequest {
@@ -339,6 +341,8 @@ export function createCalendarFake(base: string, opts: FakeOptions = {}) {
     const rec: RecordedRequest = { method: input.method, url, headers: input.headers, body: input.body ? await input.text() : "" };
     requests.push(rec);
     if (opts.fail) return new Response(opts.fail.body ?? "", { status: opts.fail.status, headers: opts.fail.headers });
+    const overridden = await opts.override?.(rec);
+    if (overridden) return overridden;
     const path = url.pathname;
     if (path === "/calendar/v3/calendars/primary/events") return json(googleList(version, url.searchParams.get("pageToken")));
     const inst = /^\/calendar\/v3\/calendars\/primary\/events\/([^/]+)\/instances$/.exec(path);

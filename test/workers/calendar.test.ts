@@ -277,3 +277,66 @@ describe("POST /api/bulk/sync/calendar", () => {
     expect(limited.body).toMatchObject({ success: false, statusCode: 429 });
   });
 });
+
+describe("a provider's bad answer loses nothing", () => {
+  const active = async (u: TestUser, source: string) => (await stored(u, source)).filter((r) => r.active).length;
+  /** The fake's normal JSON answer to `req`, edited by `edit`. */
+  const edited = async (req: { url: URL; method: string }, edit: (body: any) => unknown) => {
+    const normal = await createCalendarFake(BASE).handle(new Request(req.url, { method: req.method }));
+    return new Response(JSON.stringify(edit(await normal.json())), { status: 200, headers: { "content-type": "application/json" } });
+  };
+
+  it("CalDAV: a 207 with truncated XML is a 502 and no schedule is deactivated", async () => {
+    const u = await makeUser({ timezone: USER_ZONE });
+    await sync(u, "apple", {}, "bearer-token");
+    expect(await active(u, "apple")).toBe(6);
+    const truncated = (req: { method: string }) =>
+      req.method === "REPORT"
+        ? new Response('<multistatus xmlns="DAV:"><response><href>', { status: 207, headers: { "content-type": "text/xml" } })
+        : undefined;
+    await expectApiError(sync(u, "apple", { override: truncated }, "bearer-token"), 502, "CalDAV", "well-formed");
+    expect(await active(u, "apple")).toBe(6);
+  });
+
+  it("Graph: a page whose events all fail the schema is a 502, not an empty calendar", async () => {
+    const u = await makeUser({ timezone: USER_ZONE });
+    await sync(u, "outlook");
+    expect(await active(u, "outlook")).toBe(4);
+    const garbled = (req: { url: URL; method: string }) =>
+      req.url.searchParams.get("$skip") === "3" ? edited(req, (b) => ({ ...b, value: b.value.map((e: any) => ({ ...e, start: "soon" })) })) : undefined;
+    await expectApiError(sync(u, "outlook", { override: garbled }), 502, "Microsoft Graph", "none of which could be read");
+    expect(await active(u, "outlook")).toBe(4);
+  });
+
+  it("Google: one unreadable item keeps the rest but deactivates nothing (the listing is incomplete)", async () => {
+    const u = await makeUser({ timezone: USER_ZONE });
+    await sync(u, "google");
+    expect(await active(u, "google")).toBe(10);
+    // the second page: its first event unreadable, the others gone
+    const partial = (req: { url: URL; method: string }) =>
+      req.url.pathname === "/calendar/v3/calendars/primary/events" && req.url.searchParams.get("pageToken")
+        ? edited(req, (b) => ({ ...b, items: [{ ...b.items[0], id: 42 }, b.items[1]] }))
+        : undefined;
+    const { result } = await sync(u, "google", { override: partial });
+    expect(result).toMatchObject({ deactivated: 0, complete: false });
+    expect(await active(u, "google")).toBe(10);
+    // a complete listing still deactivates what is gone
+    expect((await sync(u, "google", { version: 2 })).result).toMatchObject({ deactivated: 1, complete: true });
+  });
+
+  it("a provider's 503 with Retry-After passes the delay on", async () => {
+    const u = await makeUser({ timezone: USER_ZONE });
+    const down = await expectApiError(
+      sync(u, "google", { fail: { status: 503, headers: { "retry-after": "120" }, body: "Service Unavailable" } }),
+      503,
+      "Google Calendar",
+      "retry after 120",
+    );
+    expect(down.headers).toEqual({ "Retry-After": "120" });
+    vi.stubGlobal("fetch", createCalendarFake("https://graph.microsoft.com", { fail: { status: 503, headers: { "Retry-After": "45" } } }).fetch);
+    const res = await api("POST", "/api/bulk/sync/calendar", { token: u.token, body: { calendarType: "outlook", accessToken: "tok", ...WINDOW } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("45");
+    expect(res.body).toMatchObject({ success: false, statusCode: 503, error: "Service Unavailable" });
+  });
+});

@@ -91,7 +91,8 @@ export async function makeUser(overrides: Partial<{ name: string; email: string;
     phoneNumber: normalizePhone(phone, "US"),
     timezone: overrides.timezone,
   });
-  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "standard" });
+  // as registration does: the token counts as a fresh login
+  const token = await issueToken(env, { sub: user.id, uid: user.userId, dlc: "standard", authTime: Math.floor(Date.now() / 1000) });
   return {
     _id: user.id,
     userId: user.userId,

@@ -13,12 +13,13 @@
  * password: an `accessToken` of the form `user:password` is sent as HTTP
  * Basic, anything else as a Bearer token.
  */
-import { XMLParser } from "fast-xml-parser";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
 import ICAL from "ical.js";
 import { ApiError } from "../../lib/errors";
 import {
   type CalendarEvent,
   type CalendarProvider,
+  type Listing,
   dateStartIn,
   eventTitle,
   isIanaZone,
@@ -59,6 +60,9 @@ interface DavResponse {
 }
 
 function parseMultistatus(body: string): DavResponse[] {
+  // fast-xml-parser reads a truncated document without complaint (every open
+  // element silently closed): a cut-off listing must not pass for a short one
+  if (XMLValidator.validate(body) !== true) throw new ApiError(502, "calendar: CalDAV (Apple) sent XML that is not well-formed (truncated?)");
   let doc: Node;
   try {
     doc = asNode(xml.parse(body));
@@ -137,22 +141,28 @@ export class AppleCalendar implements CalendarProvider {
       .map((e) => sameOriginUrl("apple", home, e.href));
   }
 
-  async listEvents(ctx: ProviderContext, window: SyncWindow): Promise<CalendarEvent[]> {
+  async listEvents(ctx: ProviderContext, window: SyncWindow): Promise<Listing> {
     const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
     const query =
       `<?xml version="1.0" encoding="utf-8"?><c:calendar-query ${DAV}><d:prop><d:getetag/><c:calendar-data/></d:prop>` +
       `<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">` +
       `<c:time-range start="${stamp(window.start)}" end="${stamp(window.end)}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
     const events: CalendarEvent[] = [];
+    let complete = true;
     for (const cal of await this.calendars(ctx)) {
       for (const r of await this.dav(ctx, "REPORT", cal, "1", query)) {
         const ics = text(r.prop["calendar-data"]);
-        if (!ics) continue;
-        events.push(...icsToEvents(ics, window, ctx.timeZone));
-        if (events.length > MAX_EVENTS) return events;
+        if (!ics) {
+          complete = false; // a resource listed without its data
+          continue;
+        }
+        const listed = icsListing(ics, window, ctx.timeZone);
+        events.push(...listed.events);
+        complete &&= listed.complete;
+        if (events.length > MAX_EVENTS) return { events, complete: false };
       }
     }
-    return events;
+    return { events, complete };
   }
 }
 
@@ -184,12 +194,18 @@ const tzidOf = (c: IComponent, prop: string): string | null => {
 
 /** Events of one calendar object resource (one UID: a master and its overrides). */
 export function icsToEvents(ics: string, window: SyncWindow, userZone: string): CalendarEvent[] {
+  return icsListing(ics, window, userZone).events;
+}
+
+/** `icsToEvents`, saying whether the resource was read whole (readable, no expansion cut at a cap). */
+export function icsListing(ics: string, window: SyncWindow, userZone: string): Listing {
   let root: IComponent;
   try {
     root = new ICAL.Component(ICAL.parse(ics));
   } catch {
-    return []; // one unreadable resource does not fail the sync
+    return { events: [], complete: false }; // one unreadable resource does not fail the sync, but proves nothing gone
   }
+  let complete = true;
   const zones = new Map<string, InstanceType<typeof ICAL.Timezone>>();
   for (const vtz of root.getAllSubcomponents("vtimezone")) {
     const tz = new ICAL.Timezone(vtz);
@@ -237,15 +253,22 @@ export function icsToEvents(ics: string, window: SyncWindow, userZone: string): 
     // expand the occurrences that touch the window
     const it = ev.iterator();
     let produced = 0;
+    let finished = false;
     for (let steps = 0; steps < 20_000 && produced < MAX_OCCURRENCES_PER_EVENT; steps++) {
       const next = it.next();
-      if (!next) break;
+      if (!next) {
+        finished = true;
+        break;
+      }
       const d = ev.getOccurrenceDetails(next);
       const item = d.item.component;
       const s = toInstant(d.startDate, tzidOf(item, "dtstart") ?? startTz, zones, userZone);
       const e = toInstant(d.endDate, tzidOf(item, "dtend") ?? tzidOf(item, "dtstart") ?? endTz, zones, userZone);
       const recurrenceId = toInstant(d.recurrenceId, startTz, zones, userZone);
-      if (recurrenceId >= window.end && s >= window.end) break;
+      if (recurrenceId >= window.end && s >= window.end) {
+        finished = true;
+        break;
+      }
       if (e <= window.start || s >= window.end || e <= s || !busy(item)) continue;
       out.push({
         externalId: `${uid}:${new Date(recurrenceId).toISOString()}`,
@@ -257,6 +280,7 @@ export function icsToEvents(ics: string, window: SyncWindow, userZone: string): 
       });
       produced++;
     }
+    if (!finished) complete = false; // expansion cut at a cap
   }
-  return out;
+  return { events: out, complete };
 }

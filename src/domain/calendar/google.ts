@@ -10,6 +10,7 @@ import { z } from "@hono/zod-openapi";
 import {
   type CalendarEvent,
   type CalendarProvider,
+  type Listing,
   dateStartIn,
   eventTitle,
   joinUrl,
@@ -19,6 +20,7 @@ import {
   mapRrule,
   type ProviderContext,
   providerFetch,
+  pageItems,
   providerJson,
   type SyncWindow,
 } from "./provider";
@@ -51,12 +53,12 @@ const EventsPage = z.object({
 const parsePage = (v: unknown) => {
   const r = EventsPage.safeParse(v);
   if (!r.success) return null;
-  // one malformed item is skipped, not fatal
-  const items = r.data.items.flatMap((i) => {
+  // a malformed item is skipped (the listing is then incomplete); all of them: 502
+  const { items, complete } = pageItems("google", r.data.items, (i) => {
     const e = GoogleEvent.safeParse(i);
-    return e.success ? [e.data] : [];
+    return e.success ? e.data : null;
   });
-  return { items, nextPageToken: r.data.nextPageToken };
+  return { items, complete, nextPageToken: r.data.nextPageToken };
 };
 
 function instant(w: z.infer<typeof When> | undefined, tz: string): number | null {
@@ -82,8 +84,9 @@ const counts = (e: GoogleEvent) =>
 export class GoogleCalendar implements CalendarProvider {
   readonly type = "google" as const;
 
-  private async pages(ctx: ProviderContext, path: string, params: Record<string, string>): Promise<GoogleEvent[]> {
+  private async pages(ctx: ProviderContext, path: string, params: Record<string, string>): Promise<{ items: GoogleEvent[]; complete: boolean }> {
     const out: GoogleEvent[] = [];
+    let complete = true;
     let pageToken: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const url = new URL(joinUrl(ctx.baseUrl, path));
@@ -94,15 +97,17 @@ export class GoogleCalendar implements CalendarProvider {
       });
       const body = await providerJson("google", res, parsePage);
       out.push(...body.items);
+      complete &&= body.complete;
       pageToken = body.nextPageToken;
       if (!pageToken || out.length > MAX_EVENTS) break;
     }
-    return out;
+    // pages left unread: the listing is cut
+    return { items: out, complete: complete && !pageToken };
   }
 
-  async listEvents(ctx: ProviderContext, window: SyncWindow): Promise<CalendarEvent[]> {
+  async listEvents(ctx: ProviderContext, window: SyncWindow): Promise<Listing> {
     const range = { timeMin: new Date(window.start).toISOString(), timeMax: new Date(window.end).toISOString() };
-    const items = await this.pages(ctx, "/calendar/v3/calendars/primary/events", {
+    let { items, complete } = await this.pages(ctx, "/calendar/v3/calendars/primary/events", {
       ...range,
       singleEvents: "false",
       maxResults: "250",
@@ -127,10 +132,12 @@ export class GoogleCalendar implements CalendarProvider {
         events.push({ ...base, externalId: e.id, start, end, repeat });
         continue;
       }
-      const instances = await this.pages(ctx, `/calendar/v3/calendars/primary/events/${encodeURIComponent(e.id)}/instances`, {
+      const listed = await this.pages(ctx, `/calendar/v3/calendars/primary/events/${encodeURIComponent(e.id)}/instances`, {
         ...range,
         maxResults: "250",
       });
+      const instances = listed.items;
+      complete &&= listed.complete && instances.length <= MAX_OCCURRENCES_PER_EVENT;
       for (const i of instances.slice(0, MAX_OCCURRENCES_PER_EVENT)) {
         if (!counts(i)) continue;
         const s = instant(i.start, ctx.timeZone);
@@ -139,6 +146,6 @@ export class GoogleCalendar implements CalendarProvider {
         events.push({ ...base, title: eventTitle(i.summary ?? e.summary), externalId: i.id, start: s, end: t, repeat: "none" });
       }
     }
-    return events;
+    return { events, complete };
   }
 }

@@ -8,6 +8,7 @@ import { z } from "@hono/zod-openapi";
 import {
   type CalendarEvent,
   type CalendarProvider,
+  type Listing,
   dateStartIn,
   eventTitle,
   isIanaZone,
@@ -16,6 +17,7 @@ import {
   MAX_PAGES,
   type ProviderContext,
   providerFetch,
+  pageItems,
   providerJson,
   sameOriginUrl,
   type SyncWindow,
@@ -43,11 +45,12 @@ const Page = z.object({
 const parsePage = (v: unknown) => {
   const r = Page.safeParse(v);
   if (!r.success) return null;
-  const items = r.data.value.flatMap((i) => {
+  // a malformed item is skipped (the listing is then incomplete); all of them: 502
+  const { items, complete } = pageItems("outlook", r.data.value, (i) => {
     const e = GraphEvent.safeParse(i);
-    return e.success ? [e.data] : [];
+    return e.success ? e.data : null;
   });
-  return { items, next: r.data["@odata.nextLink"] };
+  return { items, complete, next: r.data["@odata.nextLink"] };
 };
 
 /** Graph date-times have no offset: "2023-01-02T14:00:00.0000000" in `timeZone`. */
@@ -70,7 +73,7 @@ function instant(t: z.infer<typeof GraphTime>, allDay: boolean, userZone: string
 export class OutlookCalendar implements CalendarProvider {
   readonly type = "outlook" as const;
 
-  async listEvents(ctx: ProviderContext, window: SyncWindow): Promise<CalendarEvent[]> {
+  async listEvents(ctx: ProviderContext, window: SyncWindow): Promise<Listing> {
     const first = new URL(joinUrl(ctx.baseUrl, "/v1.0/me/calendarView"));
     first.searchParams.set("startDateTime", new Date(window.start).toISOString());
     first.searchParams.set("endDateTime", new Date(window.end).toISOString());
@@ -78,6 +81,7 @@ export class OutlookCalendar implements CalendarProvider {
     first.searchParams.set("$select", "id,subject,start,end,isAllDay,isCancelled,showAs,type");
     let url: string | undefined = first.toString();
     const items: GraphEvent[] = [];
+    let complete = true;
     for (let page = 0; url && page < MAX_PAGES && items.length <= MAX_EVENTS; page++) {
       const res = await providerFetch("outlook", ctx, url, {
         headers: {
@@ -88,8 +92,11 @@ export class OutlookCalendar implements CalendarProvider {
       });
       const body = await providerJson("outlook", res, parsePage);
       items.push(...body.items);
+      complete &&= body.complete;
       url = body.next ? sameOriginUrl("outlook", ctx.baseUrl, body.next) : undefined;
     }
+    // pages left unread: the listing is cut
+    if (url) complete = false;
     const events: CalendarEvent[] = [];
     for (const e of items) {
       if (e.isCancelled || e.showAs === "free" || e.type === "seriesMaster") continue;
@@ -107,6 +114,6 @@ export class OutlookCalendar implements CalendarProvider {
         repeat: "none",
       });
     }
-    return events;
+    return { events, complete };
   }
 }

@@ -51,9 +51,20 @@ export interface ProviderContext {
   timeZone: string;
 }
 
+/**
+ * A provider's events of the window. `complete` is false when the listing
+ * may miss events the calendar has (an item that failed the provider's
+ * schema, an unreadable resource, a listing cut at one of our caps): the
+ * sync then deactivates nothing, since a missing event proves nothing.
+ */
+export interface Listing {
+  events: CalendarEvent[];
+  complete: boolean;
+}
+
 export interface CalendarProvider {
   readonly type: CalendarType;
-  listEvents(ctx: ProviderContext, window: SyncWindow): Promise<CalendarEvent[]>;
+  listEvents(ctx: ProviderContext, window: SyncWindow): Promise<Listing>;
 }
 
 /** Most events accepted from one sync (after expansion); later ones are left out. */
@@ -86,15 +97,43 @@ export async function providerFetch(type: CalendarType, ctx: ProviderContext, ur
     throw new ApiError(400, `accessToken: rejected by ${name} (${res.status}${detail ? `: ${detail}` : ""})`);
   }
   if (res.status === 429) {
-    const retryAfter = res.headers.get("retry-after");
+    const retryAfter = retryAfterOf(res);
     throw new ApiError(
       429,
       `calendar: ${name} is rate limiting requests${retryAfter ? `; retry after ${retryAfter} s` : ""}`,
       retryAfter ? { "Retry-After": retryAfter } : undefined,
     );
   }
+  if (res.status === 503 && retryAfterOf(res)) {
+    const retryAfter = retryAfterOf(res)!;
+    throw new ApiError(503, `calendar: ${name} is unavailable; retry after ${retryAfter} s`, { "Retry-After": retryAfter });
+  }
   if (res.status >= 500) throw new ApiError(502, `calendar: ${name} failed (${res.status}${detail ? `: ${detail}` : ""})`);
   throw new ApiError(400, `calendar: ${name} refused the request (${res.status}${detail ? `: ${detail}` : ""})`);
+}
+
+/** A provider's Retry-After (delay in seconds, or an HTTP date), when it is one. */
+function retryAfterOf(res: Response): string | null {
+  const v = res.headers.get("retry-after")?.trim();
+  if (!v) return null;
+  return /^\d{1,9}$/.test(v) || !Number.isNaN(Date.parse(v)) ? v : null;
+}
+
+/**
+ * The items of one page that pass the provider's schema. A page whose items
+ * ALL fail it is not an empty calendar but a provider answering something
+ * else: 502. Some failing: the listing is incomplete.
+ */
+export function pageItems<T>(type: CalendarType, raw: unknown[], parse: (v: unknown) => T | null): { items: T[]; complete: boolean } {
+  const items: T[] = [];
+  for (const r of raw) {
+    const item = parse(r);
+    if (item !== null) items.push(item);
+  }
+  if (raw.length > 0 && items.length === 0) {
+    throw new ApiError(502, `calendar: ${PROVIDER_NAMES[type]} sent events none of which could be read`);
+  }
+  return { items, complete: items.length === raw.length };
 }
 
 /** A short message from a provider error body (Google/Graph JSON or text), never the whole body. */

@@ -59,6 +59,8 @@ export interface SyncResult {
   schedules: StatusSchedule[];
   /** schedules of this provider in the window whose events are gone (now inactive) */
   deactivated: number;
+  /** false: the provider's listing may have missed events, so nothing was deactivated */
+  complete: boolean;
 }
 
 export function eventStatus(e: CalendarEvent): string {
@@ -82,7 +84,7 @@ export async function syncCalendar(
   }
   const type = input.calendarType;
   const tz = zoneOrUtc(user.timezone);
-  const events = await providers[type].listEvents(
+  const { events, complete } = await providers[type].listEvents(
     {
       fetch: opts.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args)),
       baseUrl: opts.baseUrl ?? providerBase(env, type),
@@ -114,7 +116,8 @@ export async function syncCalendar(
       createdAt: new Date(now),
       updatedAt: new Date(now),
     }));
-  const seen = new Set(rows.map((r) => r.externalId));
+  // every listed event counts as present, stored or not (past MAX_EVENTS, refused as a schedule)
+  const seen = new Set(byId.keys());
 
   // this provider's active schedules that belong to the window: gone from the calendar -> inactive
   const inWindow = await db
@@ -130,7 +133,8 @@ export async function syncCalendar(
       ),
     )
     .all();
-  const gone = inWindow.filter((s) => !s.externalId || !seen.has(s.externalId)).map((s) => s.id);
+  // only a complete, valid listing proves an event gone
+  const gone = complete ? inWindow.filter((s) => !s.externalId || !seen.has(s.externalId)).map((s) => s.id) : [];
 
   const timingSame = sql`${statusSchedules.startTime} = excluded.start_time AND ${statusSchedules.endTime} = excluded.end_time AND ${statusSchedules.repeat} = excluded.repeat`;
   // 12 bound values per row: 8 rows per statement stays under D1's 100 parameters
@@ -182,5 +186,5 @@ export async function syncCalendar(
   schedules.sort((a, b) => a.startTime.getTime() - b.startTime.getTime() || a.id.localeCompare(b.id));
 
   await armStatusTimer(env, user.id);
-  return { schedules, deactivated: gone.length };
+  return { schedules, deactivated: gone.length, complete };
 }

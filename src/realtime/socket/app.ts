@@ -21,7 +21,12 @@ interface ProductSocketData {
   userId: string;
   userUuid: string;
   dialect: Dialect;
+  /** the token's `exp` (seconds); absent in sessions joined before it was recorded */
+  exp?: number;
 }
+
+/** The connection's token has expired (its `exp` has passed). */
+const tokenExpired = (data: ProductSocketData, now = Date.now()) => data.exp !== undefined && now >= data.exp * 1000;
 
 /** Sends whose unexpected failure 002 names "Failed to send message". */
 const SEND_EVENTS = new Set(["send_message", "sendMessage"]);
@@ -114,7 +119,22 @@ export function productApp(env: Env, db: Db): SocketApp {
       }
     },
 
+    expiresAt: (data) => {
+      const exp = (data as unknown as ProductSocketData).exp;
+      return exp === undefined ? null : exp * 1000;
+    },
+
     async onEvent(socket, event, args, ack) {
+      if (tokenExpired(socket.data as unknown as ProductSocketData)) {
+        // Not served past its token's exp. Closing the Engine.IO connection (not the
+        // namespace: "io server disconnect" is final for socket.io-client) makes the
+        // client reconnect, asking its `auth` callback for a fresh token.
+        const body = errorBody(401, "Token expired: reconnect with a fresh token");
+        ack?.(body);
+        socket.emit("error", { message: body.message });
+        socket.closeConnection("token expired");
+        return;
+      }
       const ctx = contextFor(socket);
       const verdict = await budgetFor(socket).check(event);
       if (!verdict.ok) {

@@ -31,6 +31,8 @@ export interface SocketUser {
   /** UUID */
   userUuid: string;
   dialect: Dialect;
+  /** the token's `exp` (seconds): events after it are refused and the connection closed */
+  exp: number;
 }
 
 export type SocketAuthResult = { ok: true; user: SocketUser } | { ok: false; message: string };
@@ -60,7 +62,12 @@ export async function authenticateSocket(
   if (!verified.ok) return { ok: false, message: AUTH_ERRORS.invalidToken };
   const user = await findUserByRef(db, verified.claims.sub);
   if (!user) return { ok: false, message: AUTH_ERRORS.userNotFound };
+  // revoked by a password or email change or logout-all (the row is loaded anyway)
+  if (verified.claims.ver !== user.tokenVersion) return { ok: false, message: AUTH_ERRORS.invalidToken };
 
   const override = handshake.query.dialect ?? (payload.success && typeof payload.data.dialect === "string" ? payload.data.dialect : undefined);
-  return { ok: true, user: { userId: user.id, userUuid: user.userId, dialect: resolveDialect(verified.claims.dlc, override) } };
+  return {
+    ok: true,
+    user: { userId: user.id, userUuid: user.userId, dialect: resolveDialect(verified.claims.dlc, override), exp: verified.claims.exp },
+  };
 }

@@ -98,6 +98,12 @@ export interface SocketHandle {
    * does not reconnect after it) and closes the Engine.IO connection.
    */
   disconnect(reason: string): void;
+  /**
+   * Closes the whole Engine.IO connection (packets already sent, e.g. an
+   * ack, go out first). Unlike a namespace DISCONNECT ("io server
+   * disconnect"), socket.io-client reconnects after it.
+   */
+  closeConnection(reason: string): void;
 }
 
 export type AuthResult = { ok: true; data: SocketData } | { ok: false; message: string };
@@ -117,6 +123,8 @@ export interface SocketApp {
   /** `ack` is null when the client did not ask for one. */
   onEvent(socket: SocketHandle, event: string, args: unknown[], ack: Ack | null): Promise<void>;
   onDisconnect(socket: SocketHandle, reason: string): Promise<void>;
+  /** Optional: when a joined namespace's credentials run out (epoch ms), null for never. */
+  expiresAt?(data: SocketData): number | null;
 }
 
 export class ProtocolError extends Error {}
@@ -230,6 +238,17 @@ export class SocketServer {
       }
     });
     return this.queue;
+  }
+
+  /** The earliest time a joined namespace's credentials run out (epoch ms), null when none do. */
+  expiresAt(): number | null {
+    if (!this.app.expiresAt) return null;
+    let earliest: number | null = null;
+    for (const s of Object.values(this.state.sockets)) {
+      const at = this.app.expiresAt(s.data);
+      if (at !== null && (earliest === null || at < earliest)) earliest = at;
+    }
+    return earliest;
   }
 
   /** Resolves when every packet received so far has been handled. */
@@ -353,6 +372,7 @@ export class SocketServer {
         this.sendPacket({ type: PacketType.DISCONNECT, nsp });
         this.link.close(reason);
       },
+      closeConnection: (reason) => this.link.close(reason),
     };
   }
 }
