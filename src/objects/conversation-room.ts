@@ -20,12 +20,8 @@
  * `joinGroup`), by recovery session id so a recovered connection stays in.
  */
 import { DurableObject } from "cloudflare:workers";
-import { and, asc, eq, inArray, sql as dsql } from "drizzle-orm";
-import { createDb } from "../db/client";
 import { ROOM_SCHEMA } from "../db/room-schema";
-import { type Conversation, conversationMembers, conversationMetadata, conversations, users } from "../db/schema";
-import type { CatchUp, LastMessage, Message, MessagePage, MessageRecord, Person, Since } from "../domain/message-model";
-import { person } from "../domain/message-model";
+import type { CatchUp, Message, MessagePage, MessageRecord, Person, Since } from "../domain/message-model";
 import type { Env } from "../env";
 import type { HubCall, Outbound } from "../realtime/emit";
 import {
@@ -39,57 +35,27 @@ import {
 } from "../views/events";
 import { messageEvents } from "../views/message";
 import { BACKLOG_RETRY_MS, HubMail } from "./hub-mail";
-import { MessageLog, type NewMessage } from "./message-log";
+import { MessageLog } from "./message-log";
+import { blockedIn, loadMembers, type Members, otherMember } from "./room-members";
+import { lastOf, notFound, type ReadOutcome, type RoomError, type SendOutcome, type SendRequest } from "./room-api";
+import { TypingState } from "./room-typing";
 
-/** A typing indicator without a `stop` ends this long after the last `start`. */
-export const TYPING_TTL_MS = 5_000;
-
-/** What the room caches from D1 (reloaded by `invalidate`). */
-interface Members {
-  conversation: Conversation;
-  /** current members, earliest joined first */
-  people: Map<string, Person>;
-  /** "blocker:blocked" pairs among the members */
-  blocks: Set<string>;
-}
-
-export type RoomError = { ok: false; status: 400 | 403 | 404; error: string; rejoin?: true };
-
-export interface SendRequest extends NewMessage {
-  /** the connection that sent it over a socket and gets its own confirmation (standard dialect) */
-  exceptSid: string | null;
-  /** how the sender's document names the reply field, for the error message */
-  replyField: string;
-  /** the sender addressed the other user (not the conversation): someone who left a 1-on-1 is to be a member again */
-  addressedUser: boolean;
-}
-
-export type SendOutcome = { ok: true; record: MessageRecord; created: boolean } | RoomError;
-
-export interface ReadOutcome {
-  record: MessageRecord | null;
-  modifiedCount: number;
-  readSeqBefore: number;
-  readSeqAfter: number;
-}
-
-interface Typist extends Person {
-  until: number;
-}
-
-const notFound = (error = "Conversation not found"): RoomError => ({ ok: false, status: 404, error });
+export { TYPING_TTL_MS } from "./room-typing";
+export type { ReadOutcome, RoomError, SendOutcome, SendRequest } from "./room-api";
 
 export class ConversationRoom extends DurableObject<Env> {
   #members: Members | null = null;
   #loading: Promise<Members | null> | null = null;
   #log: MessageLog | null = null;
   readonly #mail: HubMail;
+  readonly #typing: TypingState;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // the schema exists before any request is handled (SQLite storage is synchronous)
     for (const statement of ROOM_SCHEMA) ctx.storage.sql.exec(statement);
     this.#mail = new HubMail(ctx.storage.sql, env, () => void this.#armAlarm());
+    this.#typing = new TypingState(ctx.storage.kv);
   }
 
   // ---- membership cache ----
@@ -114,33 +80,11 @@ export class ConversationRoom extends DurableObject<Env> {
   }
 
   async #fetchMembers(conversationId: string): Promise<Members | null> {
-    const db = createDb(this.env.DB);
-    const memberIds = db.select({ id: conversationMembers.userId }).from(conversationMembers).where(eq(conversationMembers.conversationId, conversationId));
-    const [convRows, memberRows, userRows, blockRows] = await db.batch([
-      db.select().from(conversations).where(eq(conversations.id, conversationId)),
-      db
-        .select({ userId: conversationMembers.userId, joinedAt: conversationMembers.joinedAt })
-        .from(conversationMembers)
-        .where(eq(conversationMembers.conversationId, conversationId))
-        .orderBy(asc(conversationMembers.joinedAt), asc(dsql`${conversationMembers}.rowid`)),
-      db.select().from(users).where(inArray(users.id, memberIds)),
-      db
-        .select({ blocker: conversationMetadata.userId, blocked: conversationMetadata.otherUserId })
-        .from(conversationMetadata)
-        .where(and(eq(conversationMetadata.isBlocked, true), inArray(conversationMetadata.userId, memberIds), inArray(conversationMetadata.otherUserId, memberIds))),
-    ] as const);
-    const conversation = convRows[0];
-    if (!conversation) return null;
-    const byId = new Map(userRows.map((u) => [u.id, person(u)]));
-    const people = new Map<string, Person>();
-    for (const m of memberRows) {
-      const p = byId.get(m.userId);
-      if (p) people.set(m.userId, p);
-    }
-    const members: Members = { conversation, people, blocks: new Set(blockRows.map((b) => `${b.blocker}:${b.blocked}`)) };
+    const members = await loadMembers(this.env.DB, conversationId);
+    if (!members) return null;
     const log = this.#logFor(conversationId);
-    log.savePeople([...people.values()]);
-    const { added, removed } = log.syncMembers(memberRows.filter((m) => people.has(m.userId)).map((m) => ({ id: m.userId, joinedAt: m.joinedAt.getTime() })));
+    log.savePeople([...members.people.values()]);
+    const { added, removed } = log.syncMembers(members.joined);
     this.#members = members;
     // inboxes follow membership: a new member sees the conversation, a departed one no longer does
     if (added.length) for (const [id, inbox] of log.inboxEntries(added)) void this.#mail.send(id, { inbox });
@@ -176,11 +120,6 @@ export class ConversationRoom extends DurableObject<Env> {
     return { members, log: this.#logFor(conversationId) };
   }
 
-  #other(members: Members, me: string): string | null {
-    if (members.conversation.type !== "1on1") return null;
-    return [...members.people.keys()].find((id) => id !== me) ?? otherInPairKey(members.conversation.pairKey, me);
-  }
-
   // ---- sending ----
 
   /** Checks, commits and answers a new message; delivery follows without holding up the answer. */
@@ -189,8 +128,8 @@ export class ConversationRoom extends DurableObject<Env> {
     const rejoin = req.addressedUser && members?.conversation.type === "1on1" && members.people.size < 2;
     if (!members || rejoin || !members.people.has(req.senderId)) return rejoin ? { ...notFound(), rejoin: true } : notFound();
     const log = this.#logFor(conversationId);
-    const other = this.#other(members, req.senderId);
-    if (other && members.blocks.has(`${other}:${req.senderId}`)) return { ok: false, status: 403, error: "Access denied" };
+    const other = otherMember(members, req.senderId);
+    if (blockedIn(members, req.senderId)) return { ok: false, status: 403, error: "Access denied" };
     if (req.replyTo && !log.byId(req.replyTo)) return { ok: false, status: 400, error: `${req.replyField}: must be a message in the same conversation` };
     if (req.clientMsgId) {
       const prior = log.byClientId(req.senderId, req.clientMsgId);
@@ -333,19 +272,12 @@ export class ConversationRoom extends DurableObject<Env> {
     };
   }
 
-  /** Senders whose messages became read (1-on-1: the recipient read them; group: every other member has) hear it. */
+  /** Senders whose messages became read hear it: `message_status` "read" with their newest such message. */
   #readStatuses(log: MessageLog, members: Members, reader: Person, lo: number, hi: number, at: Date) {
-    const positions = log.positions();
-    for (const senderId of log.sendersBetween(lo, hi, reader.id)) {
-      const others = [...positions].filter(([id]) => id !== senderId && id !== reader.id).map(([, p]) => p.readSeq);
-      const othersMin = others.length ? Math.min(...others) : Number.POSITIVE_INFINITY;
-      const before = Math.min(lo, othersMin);
-      const after = Math.min(hi, othersMin);
-      if (after <= before || !members.people.has(senderId)) continue;
-      const newest = log.newestOf(senderId, before, after);
-      if (!newest) continue;
+    for (const newest of log.newlyRead(reader.id, lo, hi)) {
+      if (!members.people.has(newest.senderId)) continue;
       const payload = messageStatusPayload({ messageId: newest.id, conversationId: newest.conversationId, seq: newest.seq }, "read", at, reader);
-      void this.#mail.send(senderId, { out: [["message_status", payload]] });
+      void this.#mail.send(newest.senderId, { out: [["message_status", payload]] });
     }
   }
 
@@ -393,20 +325,11 @@ export class ConversationRoom extends DurableObject<Env> {
 
   // ---- typing ----
 
-  #typists(): Map<string, Typist> {
-    return new Map(Object.entries(this.ctx.storage.kv.get<Record<string, Typist>>("typing") ?? {}));
-  }
-
-  #saveTypists(map: Map<string, Typist>) {
-    if (map.size) this.ctx.storage.kv.put("typing", Object.fromEntries(map));
-    else this.ctx.storage.kv.delete("typing");
-  }
-
   /** One alarm: the next typing expiry, or a retry of parked hub calls. */
   async #armAlarm() {
-    const typing = [...this.#typists().values()].map((t) => t.until);
+    const typing = this.#typing.nextEnd() ?? Number.POSITIVE_INFINITY;
     const retry = this.#mail.hasBacklog() ? [Date.now() + BACKLOG_RETRY_MS] : [];
-    const next = Math.min(...typing, ...retry);
+    const next = Math.min(typing, ...retry);
     if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
     else await this.ctx.storage.deleteAlarm();
   }
@@ -419,34 +342,22 @@ export class ConversationRoom extends DurableObject<Env> {
     const members = await this.#load(conversationId);
     const user = members?.people.get(userId);
     if (!members || !user) return notFound();
-    const other = this.#other(members, userId);
-    if (other && members.blocks.has(`${other}:${userId}`)) return { ok: false, status: 403, error: "Access denied" };
-    const now = Date.now();
-    const map = this.#typists();
-    const was = (map.get(userId)?.until ?? 0) > now;
-    if (on) map.set(userId, { ...user, until: now + TYPING_TTL_MS });
-    else if (!map.delete(userId)) return { typing: false, changed: false };
-    this.#saveTypists(map);
+    if (blockedIn(members, userId)) return { ok: false, status: 403, error: "Access denied" };
+    const { changed } = this.#typing.set(user, on, Date.now());
     await this.#armAlarm();
-    const changed = on !== was;
     if (changed) await this.#emitTyping(conversationId, members, user, on);
     return { typing: on, changed };
   }
 
   /** Who is typing now (tests and diagnostics). */
   async typingNow(): Promise<{ userId: string; until: number }[]> {
-    const now = Date.now();
-    return [...this.#typists().values()].filter((t) => t.until > now).map((t) => ({ userId: t.id, until: t.until }));
+    return this.#typing.active(Date.now()).map((t) => ({ userId: t.id, until: t.until }));
   }
 
   /** Typing indicators whose time is up end by themselves; parked hub calls are tried again. */
   async alarm(): Promise<void> {
     const conversationId = this.#conversationId();
-    const map = this.#typists();
-    const now = Date.now();
-    const expired = [...map.values()].filter((t) => t.until <= now);
-    for (const t of expired) map.delete(t.id);
-    this.#saveTypists(map);
+    const expired = this.#typing.expire(Date.now());
     if (this.#mail.hasBacklog()) await this.#mail.drain();
     await this.#armAlarm();
     const members = conversationId ? await this.#load(conversationId) : null;
@@ -487,41 +398,18 @@ export class ConversationRoom extends DurableObject<Env> {
       .map((r) => ({ pid: r.pid, userId: r.user_id }));
   }
 
-  /** Emits to the connections that joined the room (current members only); resolves to how many got it. */
-  async emitToJoined(conversationId: string, out: Outbound, exceptPid: string | null = null): Promise<number> {
-    return this.#emitJoined(conversationId, out, { exceptPid });
-  }
-
-  async #emitJoined(conversationId: string, out: Outbound, opts: { exceptPid?: string | null; exceptUserId?: string }): Promise<number> {
+  /** Emits to the connections that joined the room (current members only); forgets connections that are gone. */
+  async #emitJoined(conversationId: string, out: Outbound, opts: { exceptPid?: string | null; exceptUserId?: string }): Promise<void> {
     const sql = this.ctx.storage.sql;
     const rows = await this.joined();
-    if (!rows.length) return 0;
+    if (!rows.length) return;
     const members = await this.#load(conversationId);
-    const counts = await Promise.all(
+    await Promise.all(
       rows.map(async (r) => {
-        if (!members?.people.has(r.userId)) {
-          sql.exec("DELETE FROM joined WHERE pid = ?", r.pid);
-          return 0;
-        }
-        if (r.pid === opts.exceptPid || r.userId === opts.exceptUserId) return 0;
-        const reached = await this.#mail.send(r.userId, { out, opts: { onlyPid: r.pid } });
-        if (reached === -1) sql.exec("DELETE FROM joined WHERE pid = ?", r.pid);
-        return Math.max(reached ?? 0, 0);
+        const gone = !members?.people.has(r.userId);
+        if (!gone && (r.pid === opts.exceptPid || r.userId === opts.exceptUserId)) return;
+        if (gone || (await this.#mail.send(r.userId, { out, opts: { onlyPid: r.pid } })) === -1) sql.exec("DELETE FROM joined WHERE pid = ?", r.pid);
       }),
     );
-    return counts.reduce((a, b) => a + b, 0);
   }
-}
-
-/** What an inbox shows of a message just sent. */
-function lastOf(r: MessageRecord): LastMessage {
-  const m = r.message;
-  return { id: m.id, seq: m.seq, senderId: m.senderId, sender: r.sender, text: m.text, type: m.type, deleted: false, edited: false, createdAt: m.createdAt };
-}
-
-/** The other member of a 1-on-1 from its pair key (when that member left). */
-function otherInPairKey(pairKey: string | null, me: string): string | null {
-  if (!pairKey) return null;
-  const [a, b] = pairKey.split(":");
-  return a === me ? b : a;
 }

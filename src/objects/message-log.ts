@@ -247,17 +247,25 @@ export class MessageLog {
     return { before: p.readSeq, after, modified: p.unread };
   }
 
-  /** The newest message of `senderId` with before < seq <= after. */
-  newestOf(senderId: string, before: number, after: number): Message | null {
-    return this.#select("WHERE sender_id = ? AND seq > ? AND seq <= ? ORDER BY seq DESC LIMIT 1", senderId, before, after)[0] ?? null;
-  }
-
-  /** Senders (other than `except`) of messages with before < seq <= after. */
-  sendersBetween(before: number, after: number, except: string): string[] {
-    return this.sql
-      .exec<{ s: string }>("SELECT DISTINCT sender_id AS s FROM messages WHERE seq > ? AND seq <= ? AND sender_id != ?", before, after, except)
+  /**
+   * After `readerId`'s position moved from `lo` to `hi`: for each sender
+   * whose messages became read by it (1-on-1: the recipient read them;
+   * group: every other member has read them too), the newest such message.
+   */
+  newlyRead(readerId: string, lo: number, hi: number): Message[] {
+    const positions = this.positions();
+    const senders = this.sql
+      .exec<{ s: string }>("SELECT DISTINCT sender_id AS s FROM messages WHERE seq > ? AND seq <= ? AND sender_id != ?", lo, hi, readerId)
       .toArray()
       .map((r) => r.s);
+    return senders.flatMap((senderId) => {
+      const others = [...positions].filter(([id]) => id !== senderId && id !== readerId).map(([, p]) => p.readSeq);
+      const othersMin = others.length ? Math.min(...others) : Number.POSITIVE_INFINITY;
+      const before = Math.min(lo, othersMin);
+      const after = Math.min(hi, othersMin);
+      if (after <= before) return [];
+      return this.#select("WHERE sender_id = ? AND seq > ? AND seq <= ? ORDER BY seq DESC LIMIT 1", senderId, before, after);
+    });
   }
 
   // ---- edits, deletes, delivery ----
