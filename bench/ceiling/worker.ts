@@ -4,7 +4,6 @@
  *
  *   client -> server  {t:"send", id, body}            (ceiling)
  *                     {t:"send", id, conv, body}      (skeleton)
- *                     {t:"sync", conv, since}         (skeleton: replay seq > since)
  *   server -> client  {t:"ack", id, seq?}
  *                     {t:"msg", id, from, body, seq?}
  *
@@ -16,7 +15,8 @@
  *   conversation object, which commits it to its SQLite (seq = row id), and
  *   answers (the ack goes back to the sender); its fan-out queue (sequence
  *   order, as ConversationRoom's) then calls each recipient's connection
- *   object, which writes the frame to that user's WebSockets.
+ *   object, which writes the frame to that user's WebSockets. A reconnecting
+ *   socket names `?conv=&since=<last seq>` and gets what it missed first.
  *   `/skeleton/conv/<id>/members` (POST JSON array), `/seed?n=`,
  *   `/history?limit=`, `/unread?user=` serve setup and the scale scenario.
  * - `/stats`: how many objects of each class were constructed in this
@@ -72,36 +72,61 @@ export class PairRelay extends DurableObject<Env> {
 }
 
 export class SkeletonConnection extends DurableObject<Env> {
+  /** sockets catching up after a reconnection: live frames wait here until the replay is written */
+  #catchingUp = new Map<WebSocket, { seq: number; frame: string }[]>();
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     constructed.connection++;
   }
 
+  /** `?conv=<id>&since=<seq>` on a reconnection: replay what the socket missed, then what arrived meanwhile (as recovery does). */
   async fetch(request: Request): Promise<Response> {
-    const user = new URL(request.url).pathname.split("/").pop()!;
+    const url = new URL(request.url);
+    const user = url.pathname.split("/").pop()!;
     const { server, response } = upgrade();
     this.ctx.acceptWebSocket(server, [user]);
+    const conv = url.searchParams.get("conv");
+    const since = url.searchParams.get("since");
+    if (conv && since !== null) {
+      this.#catchingUp.set(server, []);
+      this.ctx.waitUntil(this.#replay(server, user, conv, Number(since) || 0));
+    }
     return response;
+  }
+
+  async #replay(ws: WebSocket, user: string, conv: string, since: number) {
+    let high = since;
+    try {
+      for (const m of await this.env.CONV.get(this.env.CONV.idFromName(conv)).since(since)) {
+        high = Math.max(high, m.seq);
+        if (m.from !== user) ws.send(JSON.stringify({ t: "msg", ...m }));
+      }
+    } finally {
+      const waiting = (this.#catchingUp.get(ws) ?? []).sort((a, b) => a.seq - b.seq);
+      this.#catchingUp.delete(ws);
+      for (const w of waiting) if (w.seq > high) ws.send(w.frame);
+    }
   }
 
   async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer) {
     const frame = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
+    if (frame.t !== "send") return;
     const user = this.ctx.getTags(ws)[0];
     const conv = this.env.CONV.get(this.env.CONV.idFromName(frame.conv));
-    if (frame.t === "send") {
-      const { seq } = await conv.append(user, frame.id, frame.body);
-      ws.send(JSON.stringify({ t: "ack", id: frame.id, seq }));
-    } else if (frame.t === "sync") {
-      for (const m of await conv.since(Number(frame.since) || 0)) {
-        if (m.from !== user) ws.send(JSON.stringify({ t: "msg", ...m }));
-      }
-    }
+    const { seq } = await conv.append(user, frame.id, frame.body);
+    ws.send(JSON.stringify({ t: "ack", id: frame.id, seq }));
   }
 
   /** The conversation object's fan-out: write the frame to this user's sockets. */
-  async deliver(frame: string): Promise<number> {
+  async deliver(frame: string, seq: number): Promise<number> {
     const sockets = this.ctx.getWebSockets();
     for (const ws of sockets) {
+      const waiting = this.#catchingUp.get(ws);
+      if (waiting) {
+        waiting.push({ seq, frame });
+        continue;
+      }
       try {
         ws.send(frame);
       } catch {}
@@ -110,6 +135,7 @@ export class SkeletonConnection extends DurableObject<Env> {
   }
 
   webSocketClose(ws: WebSocket, code: number) {
+    this.#catchingUp.delete(ws);
     try {
       ws.close(code === 1005 ? 1000 : code);
     } catch {}
@@ -124,7 +150,7 @@ export class SkeletonConversation extends DurableObject<Env> {
     super(ctx, env);
     constructed.conversation++;
     ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, sender TEXT NOT NULL, body TEXT NOT NULL, at INTEGER NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, sender TEXT NOT NULL, body TEXT NOT NULL, at INTEGER NOT NULL)",
     );
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS members (user TEXT PRIMARY KEY, read_seq INTEGER NOT NULL DEFAULT 0)");
   }
@@ -142,15 +168,20 @@ export class SkeletonConversation extends DurableObject<Env> {
     this.#members = null;
   }
 
-  /** Commits the message (the answer is the sender's ack), then queues its fan-out in sequence order. */
+  /**
+   * Commits the message (the answer is the sender's ack), then queues its
+   * fan-out in sequence order. A repeated id (a client resending after a
+   * dropped connection) answers the first seq and is not fanned out again.
+   */
   async append(from: string, id: string, body: string): Promise<{ seq: number }> {
     const row = this.ctx.storage.sql
-      .exec<{ seq: number }>("INSERT INTO messages (id, sender, body, at) VALUES (?, ?, ?, ?) RETURNING seq", id, from, body, Date.now())
-      .one();
+      .exec<{ seq: number }>("INSERT INTO messages (id, sender, body, at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq", id, from, body, Date.now())
+      .toArray()[0];
+    if (!row) return this.ctx.storage.sql.exec<{ seq: number }>("SELECT seq FROM messages WHERE id = ?", id).one();
     const frame = JSON.stringify({ t: "msg", id, from, body, seq: row.seq });
     const recipients = this.#list().filter((u) => u !== from);
     this.#tail = this.#tail.then(() =>
-      Promise.all(recipients.map((u) => this.env.CONN.get(this.env.CONN.idFromName(u)).deliver(frame))).catch(() => undefined),
+      Promise.all(recipients.map((u) => this.env.CONN.get(this.env.CONN.idFromName(u)).deliver(frame, row.seq))).catch(() => undefined),
     );
     this.ctx.waitUntil(this.#tail);
     return { seq: row.seq };
