@@ -36,6 +36,7 @@
  * enough senders. No figure below includes a 429.
  */
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -104,7 +105,33 @@ const notes: string[] = [];
 const put = (scenario: string, target: TargetName, row: Row) => ((results[scenario] ??= {})[target] = row);
 
 const allClients: Client[] = [];
-const track = (c: Client) => (allClients.push(c), c);
+/** A scenario run: its clients are closed and its loops stop when its time is up. */
+interface Scope {
+  clients: Client[];
+  cancelled: boolean;
+}
+const scopes = new AsyncLocalStorage<Scope>();
+const live = () => !scopes.getStore()?.cancelled;
+const track = (c: Client) => {
+  allClients.push(c);
+  const scope = scopes.getStore();
+  scope?.clients.push(c);
+  if (scope?.cancelled) c.close();
+  return c;
+};
+
+/** Connects `items` (at most `n` at a time) until `until`; those not connected by then are left out. */
+async function connectUntil<T, C>(items: T[], n: number, until: number, connect: (item: T) => Promise<C>): Promise<C[]> {
+  const out = await pool(items, n, async (item) => {
+    if (performance.now() > until || !live()) return null;
+    try {
+      return await within(connect(item), Math.max(1000, until - performance.now() + 5000), "connect");
+    } catch {
+      return null;
+    }
+  });
+  return out.filter((c): c is Awaited<C> => c !== null) as C[];
+}
 const closeAll = (list: Client[]) => {
   for (const c of list) c.close();
 };
@@ -121,15 +148,17 @@ function progress(what: string, count: () => string): () => void {
 
 // ---- relay ----
 
-async function relay(target: Target, transport: Transport, boxS: number): Promise<Row> {
-  const users = await target.users(cfg.pairs * 2, `relay-${transport}`);
-  const pairs = await pool(Array.from({ length: cfg.pairs }, (_, i) => i), 20, async (i) => {
+async function relay(target: Target, transport: Transport, boxS: number, setupS: number): Promise<Row> {
+  const setupUntil = performance.now() + setupS * 1000;
+  const users = await target.users(cfg.pairs * 2, `relay-${transport}`, setupUntil);
+  const pairs = await connectUntil(Array.from({ length: Math.floor(users.length / 2) }, (_, i) => i), 20, setupUntil, async (i) => {
     const a = users[2 * i];
     const b = users[2 * i + 1];
     const room = await target.pair(a, b);
-    const [ca, cb] = await Promise.all([target.connect(a, { transport, room }), target.connect(b, { transport, room })]);
-    return { a: track(ca), b: track(cb) };
+    const [ca, cb] = await Promise.all([target.connect(a, { transport, room }).then(track), target.connect(b, { transport, room }).then(track)]);
+    return { a: ca, b: cb };
   });
+  if (!pairs.length) throw new Error(`no pair connected within the ${round(setupS, 0)} s set-up box`);
   const clients = pairs.flatMap((p) => [p.a, p.b]);
   const waiting = new Map<string, () => void>();
   for (const c of clients) c.onMessage = (m) => waiting.get(m.body)?.();
@@ -141,7 +170,7 @@ async function relay(target: Target, transport: Transport, boxS: number): Promis
     return within(Promise.all([got, acked]), timeoutMs, "relay message").then(([recvMs]) => ({ recvMs, ackMs })).finally(() => waiting.delete(body));
   };
   // warm-up, untimed: one message the other way (b -> a), so the sender's 100 stay within the limit
-  await pool(pairs, 10, (p) => deliver(p.b, p.a, tag("warm"), 15_000).catch(() => null));
+  await pool(pairs, 20, (p) => deliver(p.b, p.a, tag("warm"), 8_000).catch(() => null));
 
   const recv: number[] = [];
   const acks: number[] = [];
@@ -149,10 +178,11 @@ async function relay(target: Target, transport: Transport, boxS: number): Promis
   let firstError: string | undefined;
   const stopAt = performance.now() + boxS * 1000;
   const start = performance.now();
-  const stop = progress(`relay/${transport} ${target.name}`, () => `${recv.length}/${cfg.pairs * cfg.perPair} delivered`);
+  const planned = pairs.length * cfg.perPair;
+  const stop = progress(`relay/${transport} ${target.name}`, () => `${recv.length}/${planned} delivered`);
   await Promise.all(
     pairs.map(async (p) => {
-      for (let i = 0; i < cfg.perPair && performance.now() < stopAt; i++) {
+      for (let i = 0; i < cfg.perPair && performance.now() < stopAt && live(); i++) {
         try {
           const r = await deliver(p.a, p.b, tag("relay"), Math.max(1000, stopAt - performance.now() + 5000));
           recv.push(r.recvMs);
@@ -173,22 +203,25 @@ async function relay(target: Target, transport: Transport, boxS: number): Promis
     p50: r?.p50,
     p99: r?.p99,
     ackP50: lat(acks)?.p50,
+    pairs: pairs.length,
     delivered: recv.length,
-    planned: cfg.pairs * cfg.perPair,
+    planned,
     seconds: round(seconds, 1),
     errors,
-    capped: recv.length + errors < cfg.pairs * cfg.perPair,
+    capped: recv.length + errors < planned,
     firstError,
   };
 }
 
 // ---- group fan-out ----
 
-async function fanout(target: Target, boxS: number): Promise<Row> {
-  const [owner, ...members] = await target.users(cfg.fanoutMembers + 1, "fanout");
+async function fanout(target: Target, boxS: number, setupS: number): Promise<Row> {
+  const setupUntil = performance.now() + setupS * 1000;
+  const [owner, ...members] = await target.users(cfg.fanoutMembers + 1, "fanout", setupUntil);
   const conv = await target.group(owner, members);
   const sender = track(await target.connect(owner, { transport: "websocket", room: conv }));
-  const clients = await pool(members, 20, async (u) => track(await target.connect(u, { transport: "websocket", room: conv })));
+  const clients = await connectUntil(members, 20, setupUntil, async (u) => track(await target.connect(u, { transport: "websocket", room: conv })));
+  if (!clients.length) throw new Error(`no member connected within the ${round(setupS, 0)} s set-up box`);
   const counts = new Map<string, { n: number; done: () => void }>();
   let firstError: string | undefined;
   for (const c of clients) {
@@ -203,12 +236,12 @@ async function fanout(target: Target, boxS: number): Promise<Row> {
     sender.sendGroup(conv, body, body, timeoutMs).catch((err) => (firstError ??= String(err?.message ?? err).slice(0, 160)));
     return within(all, timeoutMs, "fan-out").finally(() => counts.delete(body));
   };
-  await send(tag("warm"), 15_000).catch(() => null);
+  await send(tag("warm"), 8_000).catch(() => null);
   const samples: number[] = [];
   let errors = 0;
   const stopAt = performance.now() + boxS * 1000;
   const stop = progress(`fan-out ${target.name}`, () => `${samples.length}/${cfg.fanoutMsgs} messages reached all ${clients.length}`);
-  for (let i = 0; i < cfg.fanoutMsgs && performance.now() < stopAt; i++) {
+  for (let i = 0; i < cfg.fanoutMsgs && performance.now() < stopAt && live(); i++) {
     try {
       samples.push(await send(tag("fan"), Math.max(1000, stopAt - performance.now() + 5000)));
     } catch {
@@ -223,10 +256,12 @@ async function fanout(target: Target, boxS: number): Promise<Row> {
 
 // ---- sustained group with random drops ----
 
-async function sustained(target: Target, seconds: number): Promise<Row> {
-  const users = await target.users(cfg.sustainMembers, "sustain");
+async function sustained(target: Target, seconds: number, setupS: number): Promise<Row> {
+  const setupUntil = performance.now() + setupS * 1000;
+  const users = await target.users(cfg.sustainMembers, "sustain", setupUntil);
   const conv = await target.group(users[0], users.slice(1));
-  const clients = await pool(users, 10, async (u) => track(await target.connect(u, { transport: "websocket", reconnect: true, room: conv })));
+  const clients = await connectUntil(users, 20, setupUntil, async (u) => track(await target.connect(u, { transport: "websocket", reconnect: true, room: conv })));
+  if (clients.length < 2) throw new Error(`fewer than 2 members connected within the ${round(setupS, 0)} s set-up box`);
   const got: Received[][] = clients.map(() => []);
   clients.forEach((c, i) => (c.onMessage = (m) => m.body.startsWith("sus|") && got[i].push(m)));
   const sentBy: string[][] = clients.map(() => []);
@@ -246,7 +281,7 @@ async function sustained(target: Target, seconds: number): Promise<Row> {
   await Promise.all(
     clients.map(async (c, i) => {
       await sleep(Math.random() * interval);
-      while (performance.now() < stopAt) {
+      while (performance.now() < stopAt && live()) {
         const body = `sus|${tag(target.name)}`;
         sentBy[i].push(body);
         const t0 = performance.now();
@@ -267,12 +302,12 @@ async function sustained(target: Target, seconds: number): Promise<Row> {
     }),
   );
   clearInterval(dropper);
-  await Promise.all(inflight);
-  // drain: until every member has every acknowledged message of the others (or 8 s)
+  await within(Promise.all(inflight), 16_000, "acks").catch(() => {});
+  // drain: until every member has every acknowledged message of the others (or 5 s)
   const expected = (i: number) => [...acked].filter((b) => !sentBy[i].includes(b));
   const complete = () => got.every((list, i) => new Set(list.map((m) => m.body)).size >= expected(i).length);
-  const drainUntil = performance.now() + 8_000;
-  while (!complete() && performance.now() < drainUntil) await sleep(250);
+  const drainUntil = performance.now() + 5_000;
+  while (!complete() && performance.now() < drainUntil && live()) await sleep(250);
   stop();
   closeAll(clients);
 
@@ -343,7 +378,8 @@ interface Servers {
 
 async function idle(target: Target, servers: Servers, n: number, connectBoxS: number): Promise<Row> {
   const perUser = target.name === "ceiling" ? 1 : 20;
-  const users = await target.users(Math.ceil(n / perUser), "idle");
+  const stopAt = performance.now() + connectBoxS * 1000;
+  const users = await target.users(Math.ceil(n / perUser), "idle", stopAt);
   const rss = () => {
     if (target.name === "peer") return serverRss(servers.peerPid);
     const root = target.name === "ours" ? servers.oursRoot() : servers.ceilingRoot;
@@ -353,7 +389,6 @@ async function idle(target: Target, servers: Servers, n: number, connectBoxS: nu
   const kb = (r: ReturnType<typeof rss>) => (target.name === "peer" ? r.treeKb : r.workerdKb);
   await sleep(1000);
   const before = rss();
-  const stopAt = performance.now() + connectBoxS * 1000;
   const clients: Client[] = [];
   let errors = 0;
   const stop = progress(`idle ${target.name}`, () => `${clients.length}/${n} connected`);
@@ -361,8 +396,9 @@ async function idle(target: Target, servers: Servers, n: number, connectBoxS: nu
     Array.from({ length: n }, (_, i) => i),
     25,
     async (i) => {
-      if (performance.now() > stopAt) return;
+      if (performance.now() > stopAt || !live()) return;
       const user = users[Math.floor(i / perUser)];
+      if (!user) return;
       try {
         clients.push(track(await within(target.connect(user, { transport: "websocket", room: `idle-${Math.floor(i / 2)}` }), 20_000, "connect")));
       } catch {
@@ -495,7 +531,7 @@ async function scale(target: Target, stateDir: string | null, boxS: number): Pro
     const stop = progress(`scale ${target.name}`, () => `${sent}/${cfg.scaleSmall} sent`);
     await Promise.all(
       clients.map(async (c) => {
-        while (sent < cfg.scaleSmall && performance.now() < stopAt) {
+        while (sent < cfg.scaleSmall && performance.now() < stopAt && live()) {
           sent++;
           await c.sendGroup(conv, tag("scale"), tag("scale-id"), 20_000).catch(() => sent--);
         }
@@ -655,8 +691,16 @@ async function main() {
   const order: TargetName[] = ["ceiling", "skeleton", "peer", "ours"];
   const run = async (scenario: string, t: TargetName, f: () => Promise<Row>, capS: number) => {
     log(`${scenario} ${t} (time box ${round(capS, 0)} s)`);
+    const scope: Scope = { clients: [], cancelled: false };
     try {
-      const row = await within(f(), (capS + 40) * 1000, `${scenario} ${t}`);
+      const row = await within(
+        scopes.run(scope, f),
+        (capS + 20) * 1000,
+        `${scenario} ${t}`,
+      ).finally(() => {
+        scope.cancelled = true;
+        closeAll(scope.clients);
+      });
       put(scenario, t, row);
       log(`${scenario} ${t}: ${JSON.stringify(row)}`);
     } catch (err) {
@@ -671,11 +715,11 @@ async function main() {
   const has = (s: string) => cfg.only.includes(s);
   const weights: [string, number][] = (
     [
-      ["relay websocket", 60],
-      ["relay polling", 35],
+      ["relay websocket", 55],
+      ["relay polling", 30],
       ["fanout", 30],
-      ["sustained", 85],
-      ["idle", 70],
+      ["sustained", 110],
+      ["idle", 60],
       ["scale", 30],
     ] as [string, number][]
   ).filter(([p]) => has(p.split(" ")[0]));
@@ -686,53 +730,72 @@ async function main() {
     log(`== ${phase}: ${round(b, 0)} s of the ${round(timeLeft(), 0)} s left`);
     return b;
   };
-  const setup: Record<TargetName, number> = { ceiling: 4, skeleton: 5, peer: 2, ours: 25 };
-  /** splits `budget` over `targets` after their set-up estimates; ours gets `oursShare` times a reference's box */
-  const boxes = (budget: number, targets: TargetName[], oursShare = 2) => {
-    const free = budget - targets.reduce((a, t) => a + setup[t], 0);
-    const units = targets.reduce((a, t) => a + (t === "ours" ? oursShare : 1), 0);
-    return (t: TargetName) => Math.max(2, (free / units) * (t === "ours" ? oursShare : 1));
+  /** a target's share of a phase: ours counts `oursUnits`, a reference 1; `setupFrac` of it may go to set-up */
+  const shares = (budget: number, targets: TargetName[], oursUnits = 2) => {
+    const units = targets.reduce((a, t) => a + (t === "ours" ? oursUnits : 1), 0);
+    return (t: TargetName) => (budget * (t === "ours" ? oursUnits : 1)) / units;
   };
+  const split = (share: number, setupFrac: number) => ({ setup: Math.max(3, share * setupFrac), box: Math.max(2, share * (1 - setupFrac) - 3) });
   if (has("relay")) {
-    const ws = boxes(phaseBudget("relay websocket"), order);
-    for (const t of order) await run("relay websocket", t, () => relay(targets[t], "websocket", ws(t)), ws(t));
-    const poll = boxes(phaseBudget("relay polling"), ["peer", "ours"]);
-    for (const t of ["peer", "ours"] as TargetName[]) await run("relay polling", t, () => relay(targets[t], "polling", poll(t)), poll(t));
+    for (const [phase, transport, list] of [
+      ["relay websocket", "websocket", order],
+      ["relay polling", "polling", ["peer", "ours"]],
+    ] as [string, Transport, TargetName[]][]) {
+      const share = shares(phaseBudget(phase), list);
+      for (const t of list) {
+        const { setup, box } = split(share(t), t === "ours" ? 0.6 : 0.4);
+        await run(phase, t, () => relay(targets[t], transport, box, setup), setup + box + 8);
+      }
+    }
     put("relay polling", "ceiling", { note: "n/a: WebSocket only" });
     put("relay polling", "skeleton", { note: "n/a: WebSocket only" });
   }
   if (has("fanout")) {
-    const fan = boxes(phaseBudget("fanout"), order);
-    for (const t of order) await run("fan-out", t, () => fanout(targets[t], fan(t)), fan(t));
+    const share = shares(phaseBudget("fanout"), order);
+    for (const t of order) {
+      const { setup, box } = split(share(t), t === "ours" ? 0.6 : 0.4);
+      await run("fan-out", t, () => fanout(targets[t], box, setup), setup + box + 8);
+    }
   }
   if (has("sustained")) {
     // ours alone (the figure the issue asks for), then the three references at the same
-    // time (their load is light; 60 s each in turn would not fit the run's deadline)
+    // time (their load is light; 60 s each in turn would not fit the run's deadline).
+    // After the sending window: up to 16 s for acks, up to 5 s for deliveries.
     const budget = phaseBudget("sustained");
-    const refS = Math.round(Math.min(cfg.sustainS, Number(process.env.BENCH_SUSTAIN_REF_S ?? (SMALL ? 10 : 15)), Math.max(5, budget / 5)));
-    const oursS = Math.round(Math.min(cfg.sustainS, Math.max(10, budget - refS - 2 * 10 - 2 * 10)));
+    const refS = Math.round(Math.min(cfg.sustainS, Number(process.env.BENCH_SUSTAIN_REF_S ?? (SMALL ? 10 : 12)), Math.max(5, budget / 8)));
+    const setupOurs = SMALL ? 10 : 15;
+    const oursS = Math.round(Math.min(cfg.sustainS, Math.max(10, budget - setupOurs - 16 - 5 - 8 - (refS + 5 + 8))));
     if (oursS < cfg.sustainS) notes.push(`sustained: ours ran ${oursS} s instead of ${cfg.sustainS} s (run deadline)`);
     notes.push(`sustained: peer, ceiling and skeleton ran ${refS} s, at the same time as each other (after ours, which ran alone)`);
-    await run("sustained", "ours", () => sustained(targets.ours, oursS), oursS + 45);
-    await Promise.all((["ceiling", "skeleton", "peer"] as TargetName[]).map((t) => run("sustained", t, () => sustained(targets[t], refS), refS + 35)));
+    await run("sustained", "ours", () => sustained(targets.ours, oursS, setupOurs), setupOurs + oursS + 26);
+    // let ours finish what it still has queued before the references start
+    for (let until = performance.now() + 8000; performance.now() < until; ) {
+      const t = performance.now();
+      await fetch(`${server.baseUrl}/health`).catch(() => null);
+      if (performance.now() - t < 50) break;
+      await sleep(500);
+    }
+    await Promise.all((["ceiling", "skeleton", "peer"] as TargetName[]).map((t) => run("sustained", t, () => sustained(targets[t], refS, 5), 5 + refS + 26)));
   }
   if (has("idle")) {
     // ours with the peer (separate processes, so each RSS is its own), then ceiling, then
     // skeleton (they share one workerd, so one at a time); each waits idleWaitS after connecting
     const servers = { oursRoot, peerPid: peer.pid, ceilingRoot: ceiling.pid, ceilingUrl: ceiling.baseUrl };
     const budget = phaseBudget("idle") - 3 * (cfg.idleWaitS + 4);
-    const oursBox = Math.max(5, budget * 0.6 - setup.ours / 2);
+    const oursBox = Math.max(5, budget * 0.6 - 5);
     const refBox = Math.max(3, (budget * 0.4) / 2 - 2);
-    notes.push(`idle: connections made for at most ${round(oursBox, 0)} s (ours, with the peer's at the same time) or ${round(refBox, 0)} s (ceiling, skeleton); then ${cfg.idleWaitS} s idle`);
+    notes.push(
+      `idle: connections made for at most ${round(oursBox, 0)} s (ours, with the peer's at the same time) or ${round(refBox, 0)} s (ceiling, skeleton); then ${cfg.idleWaitS} s idle`,
+    );
     await Promise.all([
-      run("idle", "ours", () => idle(targets.ours, servers, cfg.idle, oursBox), oursBox + cfg.idleWaitS + 30),
-      run("idle", "peer", () => idle(targets.peer, servers, cfg.idle, Math.min(oursBox, refBox * 2)), oursBox + cfg.idleWaitS + 30),
+      run("idle", "ours", () => idle(targets.ours, servers, cfg.idle, oursBox), oursBox + cfg.idleWaitS + 15),
+      run("idle", "peer", () => idle(targets.peer, servers, cfg.idle, Math.min(oursBox, refBox * 2)), oursBox + cfg.idleWaitS + 15),
     ]);
-    for (const t of ["ceiling", "skeleton"] as TargetName[]) await run("idle", t, () => idle(targets[t], servers, cfg.idle, refBox), refBox + cfg.idleWaitS + 15);
+    for (const t of ["ceiling", "skeleton"] as TargetName[]) await run("idle", t, () => idle(targets[t], servers, cfg.idle, refBox), refBox + cfg.idleWaitS + 10);
   }
   if (has("scale")) {
     const b = Math.max(3, phaseBudget("scale") - 3 * 8);
-    for (const t of ["skeleton", "peer", "ours"] as TargetName[]) await run("scale", t, () => scale(targets[t], persist, b), b + 25);
+    for (const t of ["skeleton", "peer", "ours"] as TargetName[]) await run("scale", t, () => scale(targets[t], persist, b), b + 20);
     put("scale", "ceiling", { note: "n/a: no storage" });
   }
   report("complete");

@@ -62,7 +62,8 @@ export interface Target {
   name: TargetName;
   baseUrl: string;
   polling: boolean;
-  users(n: number, label: string): Promise<BenchUser[]>;
+  /** up to `n` users; fewer when `until` (performance.now() ms) passes first */
+  users(n: number, label: string, until?: number): Promise<BenchUser[]>;
   /** A 1-on-1 conversation's room id (ceiling room / skeleton conversation; ours and peer need none). */
   pair(a: BenchUser, b: BenchUser): Promise<string>;
   group(owner: BenchUser, members: BenchUser[]): Promise<string>;
@@ -166,9 +167,9 @@ export function oursTarget(baseUrl: string): Target {
     name: "ours",
     baseUrl,
     polling: true,
-    async users(n, label) {
+    async users(n, label, until = Infinity) {
       const out: BenchUser[] = [];
-      for (let i = 0; i < n; i += 16) {
+      for (let i = 0; i < n && performance.now() < until; i += 16) {
         out.push(
           ...(await Promise.all(
             Array.from({ length: Math.min(16, n - i) }, async (_, j) => {
