@@ -151,13 +151,16 @@ function progress(what: string, count: () => string): () => void {
 async function relay(target: Target, transport: Transport, boxS: number, setupS: number): Promise<Row> {
   const setupUntil = performance.now() + setupS * 1000;
   const users = await target.users(cfg.pairs * 2, `relay-${transport}`, setupUntil);
+  let ready = 0;
+  const stopSetup = progress(`relay/${transport} ${target.name} set-up`, () => `${users.length} users, ${ready} pairs connected`);
   const pairs = await connectUntil(Array.from({ length: Math.floor(users.length / 2) }, (_, i) => i), 20, setupUntil, async (i) => {
     const a = users[2 * i];
     const b = users[2 * i + 1];
     const room = await target.pair(a, b);
     const [ca, cb] = await Promise.all([target.connect(a, { transport, room }).then(track), target.connect(b, { transport, room }).then(track)]);
+    ready++;
     return { a: ca, b: cb };
-  });
+  }).finally(stopSetup);
   if (!pairs.length) throw new Error(`no pair connected within the ${round(setupS, 0)} s set-up box`);
   const clients = pairs.flatMap((p) => [p.a, p.b]);
   const waiting = new Map<string, () => void>();
@@ -377,7 +380,8 @@ interface Servers {
 }
 
 async function idle(target: Target, servers: Servers, n: number, connectBoxS: number): Promise<Row> {
-  const perUser = target.name === "ceiling" ? 1 : 20;
+  // logins are slow on ours: 50 sockets per user (ceiling: rooms of two, no users)
+  const perUser = target.name === "ceiling" ? 1 : 50;
   const stopAt = performance.now() + connectBoxS * 1000;
   const users = await target.users(Math.ceil(n / perUser), "idle", stopAt);
   const rss = () => {
@@ -600,6 +604,8 @@ function table(): string {
       ["p99 ms", (r) => r.p99],
       ["ack p50 ms", (r) => r.ackP50],
       ["delivered / planned", (r) => `${r.delivered}/${r.planned}${r.capped ? " (time box)" : ""}${r.errors ? `, ${r.errors} errors` : ""}`],
+      ["pairs connected", (r) => r.pairs],
+      ["measured for s", (r) => r.seconds],
     ],
     ["relay websocket", "relay polling"],
   );
@@ -609,12 +615,15 @@ function table(): string {
       ["p50 ms", (r) => r.p50],
       ["p99 ms", (r) => r.p99],
       ["messages", (r) => `${r.messages}/${r.planned}${r.errors ? `, ${r.errors} errors` : ""}`],
+      ["members connected", (r) => r.members],
     ],
     ["fan-out"],
   );
   section(
     `Sustained group: ${cfg.sustainMembers} members × ${cfg.sustainRate} msg/s, random drops every ${cfg.dropEveryMs} ms`,
     [
+      ["sending for s", (r) => r.seconds],
+      ["members connected", (r) => r.members],
       ["ack p50 ms", (r) => r.ackP50],
       ["ack p99 ms", (r) => r.ackP99],
       ["sent / acked / failed", (r) => `${r.sent}/${r.acked}/${r.failed}`],
@@ -690,7 +699,7 @@ async function main() {
   };
   const order: TargetName[] = ["ceiling", "skeleton", "peer", "ours"];
   const run = async (scenario: string, t: TargetName, f: () => Promise<Row>, capS: number) => {
-    log(`${scenario} ${t} (time box ${round(capS, 0)} s)`);
+    log(`${scenario} ${t} (at most ${round(capS, 0)} s with set-up)`);
     const scope: Scope = { clients: [], cancelled: false };
     try {
       const row = await within(

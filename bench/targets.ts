@@ -267,7 +267,8 @@ function rawClient(url: (since: number | null) => string, user: BenchUser, opts:
   return new Promise<Client>((resolve, reject) => {
     let first = true;
     const dial = () => {
-      ws = new WebSocket(url(first ? null : lastSeq));
+      const socket = new WebSocket(url(first ? null : lastSeq));
+      ws = socket;
       ws.onopen = () => {
         open = true;
         if (!first) {
@@ -281,6 +282,9 @@ function rawClient(url: (since: number | null) => string, user: BenchUser, opts:
         }
       };
       ws.onmessage = (e) => {
+        // a socket this client closed (a drop) may still hand over frames during its close
+        // handshake: they count as lost, the new connection's catch-up brings them
+        if (socket !== ws) return;
         const f = JSON.parse(String(e.data));
         if (f.t === "ack") {
           unacked.get(f.id)?.resolve();
@@ -294,6 +298,7 @@ function rawClient(url: (since: number | null) => string, user: BenchUser, opts:
         if (first) reject(new Error(`WebSocket ${url(null)} failed`));
       };
       ws.onclose = () => {
+        if (socket !== ws) return;
         open = false;
         if (!closed && !first && opts.reconnect) setTimeout(dial, 50 + Math.random() * 150);
       };
