@@ -72,8 +72,12 @@ export class PairRelay extends DurableObject<Env> {
 }
 
 export class SkeletonConnection extends DurableObject<Env> {
-  /** sockets catching up after a reconnection: live frames wait here until the replay is written */
-  #catchingUp = new Map<WebSocket, { seq: number; frame: string }[]>();
+  /**
+   * Sockets catching up after a reconnection, by a key kept in the socket's
+   * attachment (getWebSockets() need not return the same objects): live
+   * frames wait here until the replay is written.
+   */
+  #catchingUp = new Map<string, { seq: number; frame: string }[]>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -89,13 +93,15 @@ export class SkeletonConnection extends DurableObject<Env> {
     const conv = url.searchParams.get("conv");
     const since = url.searchParams.get("since");
     if (conv && since !== null) {
-      this.#catchingUp.set(server, []);
-      this.ctx.waitUntil(this.#replay(server, user, conv, Number(since) || 0));
+      const key = crypto.randomUUID();
+      server.serializeAttachment({ catchingUp: key });
+      this.#catchingUp.set(key, []);
+      this.ctx.waitUntil(this.#replay(server, key, user, conv, Number(since) || 0));
     }
     return response;
   }
 
-  async #replay(ws: WebSocket, user: string, conv: string, since: number) {
+  async #replay(ws: WebSocket, key: string, user: string, conv: string, since: number) {
     let high = since;
     try {
       for (const m of await this.env.CONV.get(this.env.CONV.idFromName(conv)).since(since)) {
@@ -103,8 +109,9 @@ export class SkeletonConnection extends DurableObject<Env> {
         if (m.from !== user) ws.send(JSON.stringify({ t: "msg", ...m }));
       }
     } finally {
-      const waiting = (this.#catchingUp.get(ws) ?? []).sort((a, b) => a.seq - b.seq);
-      this.#catchingUp.delete(ws);
+      const waiting = (this.#catchingUp.get(key) ?? []).sort((a, b) => a.seq - b.seq);
+      this.#catchingUp.delete(key);
+      ws.serializeAttachment(null);
       for (const w of waiting) if (w.seq > high) ws.send(w.frame);
     }
   }
@@ -122,7 +129,8 @@ export class SkeletonConnection extends DurableObject<Env> {
   async deliver(frame: string, seq: number): Promise<number> {
     const sockets = this.ctx.getWebSockets();
     for (const ws of sockets) {
-      const waiting = this.#catchingUp.get(ws);
+      const key = (ws.deserializeAttachment() as { catchingUp?: string } | null)?.catchingUp;
+      const waiting = key ? this.#catchingUp.get(key) : undefined;
       if (waiting) {
         waiting.push({ seq, frame });
         continue;
@@ -135,7 +143,8 @@ export class SkeletonConnection extends DurableObject<Env> {
   }
 
   webSocketClose(ws: WebSocket, code: number) {
-    this.#catchingUp.delete(ws);
+    const key = (ws.deserializeAttachment() as { catchingUp?: string } | null)?.catchingUp;
+    if (key) this.#catchingUp.delete(key);
     try {
       ws.close(code === 1005 ? 1000 : code);
     } catch {}
