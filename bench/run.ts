@@ -523,6 +523,17 @@ async function scale(target: Target, stateDir: string | null, boxS: number): Pro
       row[label] = { stored: unread, unread, historyP50: history?.p50, historyP99: history?.p99, unreadP50: count?.p50, unreadP99: count?.p99 };
     }
   };
+  /** ours: until the stored count stops moving (sends still queued in the server), at most 15 s */
+  const quiet = async () => {
+    let last = -1;
+    for (let until = performance.now() + 15_000; performance.now() < until; ) {
+      const r = await httpJson(target.baseUrl, "GET", `/api/messages/conversation/${conv}?page=1&limit=1`, reader.token).catch(() => null);
+      const total = r?.data?.pagination?.totalMessages ?? -2;
+      if (total === last) return;
+      last = total;
+      await sleep(1000);
+    }
+  };
   const bulk = async (upTo: number, have: number) => {
     if (target.name === "peer") await httpJson(target.baseUrl, "POST", `/api/conversations/${conv}/seed?n=${upTo - have}`, others[0].token);
     else await httpJson(target.baseUrl, "GET", `/skeleton/conv/${conv}/seed?n=${upTo - have}&from=${others[0].id}`);
@@ -547,7 +558,7 @@ async function scale(target: Target, stateDir: string | null, boxS: number): Pro
     if (sent < cfg.scaleSmall) {
       try {
         if (!stateDir) throw new Error("state directory of wrangler dev not found");
-        await sleep(500);
+        await quiet();
         const added = seedD1(stateDir, conv, others[0].id, cfg.scaleSmall);
         row.seededSmallVia += `, ${added} by direct insert into the local D1 file`;
       } catch (err) {
@@ -726,11 +737,11 @@ async function main() {
   const has = (s: string) => cfg.only.includes(s);
   const weights: [string, number][] = (
     [
+      ["idle", 55],
       ["relay websocket", 50],
       ["relay polling", 28],
       ["fanout", 28],
       ["sustained", 110],
-      ["idle", 55],
       ["scale", 25],
     ] as [string, number][]
   ).filter(([p]) => has(p.split(" ")[0]));
@@ -741,12 +752,41 @@ async function main() {
     log(`== ${phase}: ${round(b, 0)} s of the ${round(timeLeft(), 0)} s left`);
     return b;
   };
+  /** Up to 8 s for ours to answer GET /health quickly again (work queued by the previous phase). */
+  const settle = async () => {
+    for (let until = performance.now() + 8000; performance.now() < until; ) {
+      const t = performance.now();
+      const ok = await fetch(`${server.baseUrl}/health`, { signal: AbortSignal.timeout(2000) }).then(
+        () => true,
+        () => false,
+      );
+      if (ok && performance.now() - t < 50) break;
+      await sleep(500);
+    }
+  };
   /** a target's share of a phase: ours counts `oursUnits`, a reference 1; `setupFrac` of it may go to set-up */
   const shares = (budget: number, targets: TargetName[], oursUnits = 2) => {
     const units = targets.reduce((a, t) => a + (t === "ours" ? oursUnits : 1), 0);
     return (t: TargetName) => (budget * (t === "ours" ? oursUnits : 1)) / units;
   };
   const split = (share: number, setupFrac: number) => ({ setup: Math.max(3, share * setupFrac), box: Math.max(2, share * (1 - setupFrac) - 3) });
+  if (has("idle")) {
+    // first, while the servers are fresh (later phases leave ours's memory moving for a while).
+    // ours, peer and ceiling at the same time (separate processes: each RSS is its own), then
+    // the skeleton (it shares the ceiling's workerd); each waits idleWaitS after connecting
+    const servers = { oursRoot, peerPid: peer.pid, ceilingRoot: ceiling.pid, ceilingUrl: ceiling.baseUrl };
+    const budget = phaseBudget("idle") - 2 * (cfg.idleWaitS + 5);
+    const oursBox = Math.max(5, budget * 0.65);
+    const refBox = Math.max(3, Math.min(oursBox, budget * 0.35));
+    notes.push(
+      `idle: connections made for at most ${round(oursBox, 0)} s (ours, peer, ceiling at the same time) or ${round(refBox, 0)} s (skeleton, after them); then ${cfg.idleWaitS} s idle`,
+    );
+    await Promise.all(
+      (["ours", "peer", "ceiling"] as TargetName[]).map((t) => run("idle", t, () => idle(targets[t], servers, cfg.idle, t === "ours" ? oursBox : Math.min(oursBox, refBox)), oursBox + cfg.idleWaitS + 15)),
+    );
+    await run("idle", "skeleton", () => idle(targets.skeleton, servers, cfg.idle, refBox), refBox + cfg.idleWaitS + 10);
+    await settle();
+  }
   if (has("relay")) {
     for (const [phase, transport, list] of [
       ["relay websocket", "websocket", order],
@@ -780,32 +820,9 @@ async function main() {
     notes.push(`sustained: ours ran alone, then the ceiling alone, then skeleton and peer at the same time, these three for ${refS} s`);
     await run("sustained", "ours", () => sustained(targets.ours, oursS, setupOurs), setupOurs + oursS + 26);
     // let ours finish what it still has queued before the references start
-    for (let until = performance.now() + 8000; performance.now() < until; ) {
-      const t = performance.now();
-      const ok = await fetch(`${server.baseUrl}/health`, { signal: AbortSignal.timeout(2000) }).then(
-        () => true,
-        () => false,
-      );
-      if (ok && performance.now() - t < 50) break;
-      await sleep(500);
-    }
+    await settle();
     await run("sustained", "ceiling", () => sustained(targets.ceiling, refS, 5), 5 + refS + 26);
     await Promise.all((["skeleton", "peer"] as TargetName[]).map((t) => run("sustained", t, () => sustained(targets[t], refS, 5), 5 + refS + 26)));
-  }
-  if (has("idle")) {
-    // ours, peer and ceiling at the same time (separate processes: each RSS is its own), then
-    // the skeleton (it shares the ceiling's workerd); each waits idleWaitS after connecting
-    const servers = { oursRoot, peerPid: peer.pid, ceilingRoot: ceiling.pid, ceilingUrl: ceiling.baseUrl };
-    const budget = phaseBudget("idle") - 2 * (cfg.idleWaitS + 5);
-    const oursBox = Math.max(5, budget * 0.65);
-    const refBox = Math.max(3, Math.min(oursBox, budget * 0.35));
-    notes.push(
-      `idle: connections made for at most ${round(oursBox, 0)} s (ours, peer, ceiling at the same time) or ${round(refBox, 0)} s (skeleton, after them); then ${cfg.idleWaitS} s idle`,
-    );
-    await Promise.all(
-      (["ours", "peer", "ceiling"] as TargetName[]).map((t) => run("idle", t, () => idle(targets[t], servers, cfg.idle, t === "ours" ? oursBox : Math.min(oursBox, refBox)), oursBox + cfg.idleWaitS + 15)),
-    );
-    await run("idle", "skeleton", () => idle(targets.skeleton, servers, cfg.idle, refBox), refBox + cfg.idleWaitS + 10);
   }
   if (has("scale")) {
     const b = Math.max(3, phaseBudget("scale") - 3 * 8);

@@ -111,7 +111,8 @@ export class SkeletonConnection extends DurableObject<Env> {
     } finally {
       const waiting = (this.#catchingUp.get(key) ?? []).sort((a, b) => a.seq - b.seq);
       this.#catchingUp.delete(key);
-      ws.serializeAttachment(null);
+      // the conversation's fan-out can lag behind its storage: live frames up to `high` were in the replay
+      ws.serializeAttachment({ floor: high });
       for (const w of waiting) if (w.seq > high) ws.send(w.frame);
     }
   }
@@ -129,12 +130,13 @@ export class SkeletonConnection extends DurableObject<Env> {
   async deliver(frame: string, seq: number): Promise<number> {
     const sockets = this.ctx.getWebSockets();
     for (const ws of sockets) {
-      const key = (ws.deserializeAttachment() as { catchingUp?: string } | null)?.catchingUp;
-      const waiting = key ? this.#catchingUp.get(key) : undefined;
+      const att = ws.deserializeAttachment() as { catchingUp?: string; floor?: number } | null;
+      const waiting = att?.catchingUp ? this.#catchingUp.get(att.catchingUp) : undefined;
       if (waiting) {
         waiting.push({ seq, frame });
         continue;
       }
+      if (att?.floor !== undefined && seq <= att.floor) continue;
       try {
         ws.send(frame);
       } catch {}
