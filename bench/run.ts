@@ -40,6 +40,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { conversationTag } from "../src/lib/ids.ts";
 import { startWrangler } from "../test/e2e/wrangler.ts";
 import {
   cleanup,
@@ -465,34 +466,47 @@ async function timeIt(n: number, op: () => Promise<void>): Promise<Lat | null> {
   return lat(s);
 }
 
-/** Inserts messages straight into the local D1 database of `wrangler dev` (the project's storage today). */
-function seedD1(stateDir: string, conversationId: string, senderId: string, upTo: number): number {
-  const dir = join(stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
-  const file = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  if (!file) throw new Error(`no D1 database in ${dir}`);
-  const db = new DatabaseSync(join(dir, file));
-  try {
-    db.exec("PRAGMA busy_timeout = 10000");
-    const conv = db.prepare("SELECT last_seq AS lastSeq FROM conversations WHERE id = ?").get(conversationId) as { lastSeq: number } | undefined;
-    if (!conv) throw new Error("conversation not in D1 (has storage moved?)");
-    const add = upTo - conv.lastSeq;
-    if (add <= 0) return 0;
-    const now = Date.now();
-    db.exec("BEGIN IMMEDIATE");
-    // ids: 24 hex characters, unique per row (ObjectId-like)
-    db.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-       INSERT INTO messages (id, conversation_id, seq, sender_id, type, text, created_at)
-       SELECT printf('%08x%016x', ?, ? + i), ?, ? + i, ?, 'text', 'seeded ' || i, ? FROM n`,
-    ).run(add, Math.floor(now / 1000), conv.lastSeq, conversationId, conv.lastSeq, senderId, now);
-    db.prepare("UPDATE conversations SET last_seq = ?, last_message_at = ?, updated_at = ? WHERE id = ?").run(upTo, now, now, conversationId);
-    db.prepare("UPDATE conversation_members SET unread_count = unread_count + ? WHERE conversation_id = ? AND user_id != ?").run(add, conversationId, senderId);
-    db.exec("COMMIT");
-    return add;
-  } finally {
-    db.close();
+/**
+ * Tops a conversation up to `upTo` messages by inserting straight into its
+ * room's SQLite file under `wrangler dev`'s state directory (messages live
+ * in the conversation's Durable Object, src/db/room-schema.ts): the file is
+ * the one whose message ids carry the conversation's tag (src/lib/ids.ts).
+ * The room keeps its log position in memory, so the caller then leaves the
+ * room idle until the runtime evicts it (a request reloads it from the file).
+ */
+function seedRoom(stateDir: string, conversationId: string, senderId: string, upTo: number): number {
+  const dir = join(stateDir, "v3", "do", "edge-chat-presence-ConversationRoom");
+  const tag = conversationTag(conversationId);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")) {
+    const db = new DatabaseSync(join(dir, file));
+    try {
+      db.exec("PRAGMA busy_timeout = 10000");
+      const has = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get();
+      if (!has || !db.prepare("SELECT 1 FROM messages WHERE substr(id, 9, 8) = ? LIMIT 1").get(tag)) continue;
+      const last = (db.prepare("SELECT coalesce(max(seq), 0) AS s, coalesce(max(created_at), 0) AS at FROM messages").get() as { s: number; at: number });
+      const add = upTo - last.s;
+      if (add <= 0) return 0;
+      const at = Math.max(Date.now(), last.at);
+      db.exec("BEGIN IMMEDIATE");
+      // ids as the room makes them: seconds, the conversation's tag, the seq (8 hex each)
+      db.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO messages (seq, id, sender_id, type, text, created_at)
+         SELECT ? + i, printf('%08x%s%08x', ?, ?, ? + i), ?, 'text', 'seeded ' || i, ? FROM n`,
+      ).run(add, last.s, Math.floor(at / 1000), tag, last.s, senderId, at);
+      db.prepare("UPDATE reads SET unread = unread + ? WHERE active = 1 AND user_id != ?").run(add, senderId);
+      db.prepare("INSERT OR REPLACE INTO meta (k, v) VALUES ('last_at', ?)").run(at);
+      db.exec("COMMIT");
+      return add;
+    } finally {
+      db.close();
+    }
   }
+  throw new Error(`no room file in ${dir} holds conversation ${conversationId}`);
 }
+
+/** Until the room has been idle long enough for the runtime to evict it (it then reloads its log from storage). */
+const ROOM_EVICTION_WAIT_MS = 12_000;
 
 async function scale(target: Target, stateDir: string | null, boxS: number): Promise<Row> {
   const row: Row = {};
@@ -559,8 +573,9 @@ async function scale(target: Target, stateDir: string | null, boxS: number): Pro
       try {
         if (!stateDir) throw new Error("state directory of wrangler dev not found");
         await quiet();
-        const added = seedD1(stateDir, conv, others[0].id, cfg.scaleSmall);
-        row.seededSmallVia += `, ${added} by direct insert into the local D1 file`;
+        const added = seedRoom(stateDir, conv, others[0].id, cfg.scaleSmall);
+        await sleep(ROOM_EVICTION_WAIT_MS);
+        row.seededSmallVia += `, ${added} by direct insert into the room's SQLite file`;
       } catch (err) {
         row.seededSmallVia += `; top-up failed: ${(err as Error).message}`;
       }
@@ -574,8 +589,9 @@ async function scale(target: Target, stateDir: string | null, boxS: number): Pro
     try {
       if (!stateDir) throw new Error("state directory of wrangler dev not found");
       const t = performance.now();
-      const added = seedD1(stateDir, conv, others[0].id, cfg.scaleMax);
-      row.seededLargeVia = `direct insert into the local D1 file (${added} rows in ${round((performance.now() - t) / 1000, 1)} s)`;
+      const added = seedRoom(stateDir, conv, others[0].id, cfg.scaleMax);
+      row.seededLargeVia = `direct insert into the room's SQLite file (${added} rows in ${round((performance.now() - t) / 1000, 1)} s)`;
+      await sleep(ROOM_EVICTION_WAIT_MS);
     } catch (err) {
       row.seededLargeVia = `failed: ${(err as Error).message}`;
     }
