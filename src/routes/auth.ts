@@ -211,7 +211,10 @@ auth.openapi(
       "Raises the account's token version: REST calls and new socket connections with any earlier token answer 401; " +
       "open sockets end when their token expires. Log in again for a new token.",
     security: bearer,
-    responses: { 200: described("`{success, message}`"), 401: described("No valid token") },
+    responses: {
+      200: ok(z.object({ success: z.literal(true), message: z.string() }), "`{success, message}`"),
+      401: described("No valid token"),
+    },
   }),
   async (c) => {
     await revokeTokens(c.var.db, c.var.auth.id);
