@@ -1,11 +1,36 @@
-/** How the rest of the code reaches a Durable Object: one stub factory per class, by the object's name. */
+/**
+ * How the rest of the code reaches a Durable Object: one stub factory per
+ * class, by the object's name. Names map to ids once per isolate (`idFromName`
+ * hashes the name, which showed in CPU profiles of the message path); ids
+ * are plain values, safe to share, unlike stubs, which belong to the
+ * context that made them.
+ */
 import type { Env } from "../env";
 
+const MAX_IDS = 20_000;
+
+function idCache() {
+  const ids = new Map<string, DurableObjectId>();
+  return (ns: { idFromName(name: string): DurableObjectId }, name: string): DurableObjectId => {
+    let id = ids.get(name);
+    if (!id) {
+      if (ids.size >= MAX_IDS) ids.delete(ids.keys().next().value!);
+      id = ns.idFromName(name);
+      ids.set(name, id);
+    }
+    return id;
+  };
+}
+
+const sessionIds = idCache();
+const hubIds = idCache();
+const roomIds = idCache();
+
 /** One Engine.IO connection, by its session id. */
-export const engineSessionStub = (env: Env, sid: string) => env.ENGINE_SESSION.get(env.ENGINE_SESSION.idFromName(sid));
+export const engineSessionStub = (env: Env, sid: string) => env.ENGINE_SESSION.get(sessionIds(env.ENGINE_SESSION, sid));
 
 /** One user's hub, by the user's `_id`. */
-export const userHub = (env: Env, userId: string) => env.USER_HUB.get(env.USER_HUB.idFromName(userId));
+export const userHub = (env: Env, userId: string) => env.USER_HUB.get(hubIds(env.USER_HUB, userId));
 
 /** One conversation's room, by the conversation's `_id`. */
-export const conversationRoom = (env: Env, conversationId: string) => env.CONVERSATION_ROOM.get(env.CONVERSATION_ROOM.idFromName(conversationId));
+export const conversationRoom = (env: Env, conversationId: string) => env.CONVERSATION_ROOM.get(roomIds(env.CONVERSATION_ROOM, conversationId));

@@ -23,6 +23,8 @@ export async function freePort(): Promise<number> {
 export interface WranglerServer {
   baseUrl: string;
   port: number;
+  /** the DevTools protocol endpoint of the Worker's isolate (CPU profiles) */
+  inspectorPort: number;
   /** everything wrangler printed so far */
   log(): string;
   stop(): Promise<void>;
@@ -101,5 +103,5 @@ export async function startWrangler(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { baseUrl, port, log: () => log, stop };
+  return { baseUrl, port, inspectorPort, log: () => log, stop };
 }
