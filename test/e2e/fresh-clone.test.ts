@@ -5,6 +5,7 @@
  * work, with JWT_SECRET's development-only fallback announced in the log.
  */
 import { io, type Socket } from "socket.io-client";
+import { eventually } from "./sockets";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWrangler, type WranglerServer } from "./wrangler";
 
@@ -32,7 +33,9 @@ describe("npx wrangler dev on a fresh clone", () => {
       json: { name: "Fresh", email: `fresh-${tag}@example.com`, phoneNumber: `+1202555${String(Math.floor(Math.random() * 10_000)).padStart(4, "0")}`, password: "password123" },
     });
     expect(reg.status, JSON.stringify(reg.body)).toBe(201);
-    expect(server.log()).toMatch(/JWT_SECRET is not set: this `wrangler dev` session signs tokens with a development-only fallback secret/);
+    // the Worker's log reaches wrangler's output a little after the response: wait for the line
+    const announcement = /JWT_SECRET is not set: this `wrangler dev` session signs tokens with a development-only fallback secret/;
+    await eventually(() => announcement.test(server.log()), 10_000, "the dev-only secret announcement");
 
     const email = `fresh-form-${tag}@example.com`;
     expect((await post("/api/auth/login", { form: { email, name: "Fresh Form" } })).status).toBe(200);
