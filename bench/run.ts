@@ -495,7 +495,6 @@ function seedRoom(stateDir: string, conversationId: string, senderId: string, up
          SELECT ? + i, printf('%08x%s%08x', ?, ?, ? + i), ?, 'text', 'seeded ' || i, ? FROM n`,
       ).run(add, last.s, Math.floor(at / 1000), tag, last.s, senderId, at);
       db.prepare("UPDATE reads SET unread = unread + ? WHERE active = 1 AND user_id != ?").run(add, senderId);
-      db.prepare("INSERT OR REPLACE INTO meta (k, v) VALUES ('last_at', ?)").run(at);
       db.exec("COMMIT");
       return add;
     } finally {

@@ -18,7 +18,6 @@
  *   (004 `join_conversation`, 003 `joinGroup`).
  * - `hub_backlog`: calls to members' UserHubs that failed even after
  *   retries, sent again in order by the alarm.
- * - `meta`: the log's position (`last_seq`, `last_at`) and the inbox revision.
  */
 export const ROOM_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS messages (
@@ -56,5 +55,4 @@ export const ROOM_SCHEMA = [
   "CREATE TABLE IF NOT EXISTS people (user_id TEXT PRIMARY KEY, json TEXT NOT NULL)",
   "CREATE TABLE IF NOT EXISTS joined (pid TEXT PRIMARY KEY, user_id TEXT NOT NULL, joined_at INTEGER NOT NULL)",
   "CREATE TABLE IF NOT EXISTS hub_backlog (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, call TEXT NOT NULL)",
-  "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v)",
 ];

@@ -33,7 +33,6 @@ import {
   messageStatusPayload,
   typingEvents,
 } from "../views/events";
-import { messageEvents } from "../views/message";
 import { BACKLOG_RETRY_MS, HubMail } from "./hub-mail";
 import { MessageLog } from "./message-log";
 import { blockedIn, loadMembers, type Members, otherMember } from "./room-members";
@@ -154,19 +153,15 @@ export class ConversationRoom extends DurableObject<Env> {
    * answers once it has logged and queued the events, not when devices got them.
    */
   async #fanOut(members: Members, log: MessageLog, record: MessageRecord, exceptSid: string | null) {
-    const events = messageEvents(record);
     const m = record.message;
-    const delivery = { messageId: m.id, conversationId: m.conversationId, senderId: m.senderId, seq: m.seq };
     const entries = log.inboxEntries(members.people.keys(), lastOf(record));
-    const calls = [...members.people.keys()].map((userId) => {
-      const inbox = entries.get(userId)!;
-      const call: HubCall =
-        userId === m.senderId
-          ? { inbox, out: events.toSender, opts: { exceptSid } }
-          : { inbox, out: events.toRecipients, opts: { delivery } };
-      return this.#mail.send(userId, call);
-    });
-    await Promise.all(calls);
+    const recipients = [...members.people.keys()].filter((id) => id !== m.senderId);
+    const reached = await Promise.all(recipients.map((id) => this.#mail.send(id, { inbox: entries.get(id), message: { record, role: "recipient" } })));
+    // handed to a live connection of a recipient: delivered; the sender's devices hear it with their copy
+    const deliveredAt = reached.some((n) => (n ?? 0) > 0) && log.markDelivered([m.seq], Date.now())[0]?.deliveredAt;
+    if (!members.people.has(m.senderId)) return;
+    const forSender = deliveredAt ? { ...record, message: { ...m, deliveredAt } } : record;
+    await this.#mail.send(m.senderId, { inbox: entries.get(m.senderId), message: { record: forSender, role: "sender", exceptSid, deliveredAt: deliveredAt || null } });
   }
 
   #delivered(seqs: number[]) {

@@ -510,8 +510,9 @@ export class EngineSession extends DurableObject<Env> {
           }
         },
         load: () => this.ctx.storage.kv.get<SioState>("sio"),
+        // not waited for by what the connection sends next (the state is rewritten with every offset)
         save: (state) => {
-          if (this.meta && !this.closing) this.ctx.storage.kv.put("sio", state);
+          if (this.meta && !this.closing) void this.ctx.storage.put("sio", state, { allowUnconfirmed: true });
         },
       },
       app,

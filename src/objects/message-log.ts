@@ -66,17 +66,10 @@ export class MessageLog {
     private readonly sql: SqlStorage,
     readonly conversationId: string,
   ) {
-    this.#lastSeq = this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM messages").one().s ?? 0;
-    this.#lastAt = this.#meta("last_at");
-    this.#rev = this.#meta("rev");
-  }
-
-  #meta(k: string): number {
-    return Number(this.sql.exec<{ v: number }>("SELECT v FROM meta WHERE k = ?", k).toArray()[0]?.v ?? 0);
-  }
-
-  #setMeta(k: string, v: number) {
-    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", k, v);
+    const last = this.sql.exec<{ s: number | null; at: number | null }>("SELECT max(seq) AS s, max(created_at) AS at FROM messages").one();
+    this.#lastSeq = last.s ?? 0;
+    this.#lastAt = last.at ?? 0;
+    this.#rev = 0;
   }
 
   get lastSeq(): number {
@@ -142,7 +135,6 @@ export class MessageLog {
     this.sql.exec("UPDATE reads SET unread = unread + 1 WHERE active = 1 AND user_id != ?", m.senderId);
     this.#lastSeq = seq;
     this.#lastAt = at;
-    this.#setMeta("last_at", at);
     return {
       ...m,
       id,
@@ -361,8 +353,8 @@ export class MessageLog {
 
   /** The inbox entries of `userIds` for this conversation, at one new revision. */
   inboxEntries(userIds: Iterable<string>, last: LastMessage | null = this.lastMessage()): Map<string, InboxEntry> {
-    this.#rev += 1;
-    this.#setMeta("rev", this.#rev);
+    // revisions grow across restarts without being stored: microseconds of the clock, or one more
+    this.#rev = Math.max(this.#rev + 1, Date.now() * 1000);
     const positions = this.positions();
     const entries = new Map<string, InboxEntry>();
     for (const id of userIds) {

@@ -56,7 +56,9 @@ const newPid = () => {
 export class RecoveryLog {
   #head: number;
   #trimmed: number;
-  #sessions: number;
+  #sessions = 0;
+  /** the dialects recovery sessions speak: only their events are logged */
+  #dialects = new Set<Dialect>();
   /** when the oldest kept row was logged (null: none kept), so trimming is decided without a query */
   #oldestAt: number | null;
 
@@ -80,7 +82,9 @@ export class RecoveryLog {
   }
 
   #countSessions(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sio_sessions").one().n;
+    const rows = this.sql.exec<{ dialect: string; n: number }>("SELECT dialect, count(*) AS n FROM sio_sessions GROUP BY dialect").toArray();
+    this.#dialects = new Set(rows.map((r) => r.dialect as Dialect));
+    return rows.reduce((a, r) => a + r.n, 0);
   }
 
   /** Some recovery session exists, so emits are logged. */
@@ -160,8 +164,10 @@ export class RecoveryLog {
   append(out: Outbound, now: number, exceptPid: string | null, onlyPid: string | null, delivery: DeliveryTag | null): LoggedEvent[] {
     const rows = outboundRows(out);
     if (!this.recoverable()) return rows.map((r) => ({ ...r, seq: null }));
+    // a dialect no recovery session speaks is not logged (a later session starts after it anyway)
+    const kept = rows.filter((r) => r.dialect === null || this.#dialects.has(r.dialect));
     const tag = delivery ? JSON.stringify(delivery) : null;
-    const logged = rows.map((r) => {
+    const logged = kept.map((r) => {
       this.#head += 1;
       this.sql.exec(
         "INSERT INTO outbox (seq, at, dialect, event, except_pid, only_pid, delivery) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -22,6 +22,8 @@ import type { Env } from "../env";
 import type { Dialect } from "../lib/tokens";
 import { type DeliveryTag, type EmitOptions, emitToUsers, type EventArgs, type HubCall, type Outbound } from "../realtime/emit";
 import { conversationRoom, engineSessionStub } from "./stubs";
+import { messageStatusPayload } from "../views/events";
+import { messageEvents } from "../views/message";
 import { presenceEvents } from "../views/presence";
 import { RecoveryLog } from "./recovery-log";
 
@@ -238,16 +240,33 @@ export class UserHub extends DurableObject<Env> {
    */
   async deliver(userId: string, call: HubCall): Promise<number> {
     if (call.inbox) this.#applyInbox(call.inbox);
+    if (call.message) return this.#message(userId, call.message);
     if (!call.out) return 0;
     const onlyPid = call.opts?.onlyPid;
     if (onlyPid && !this.#log.knows(onlyPid)) return -1;
-    const sending = this.emit(userId, call.out, call.opts);
-    const tag = call.opts?.delivery;
-    this.ctx.waitUntil(
-      sending.then(async (reached) => {
-        if (tag && reached > 0) await conversationRoom(this.env, tag.conversationId).markDelivered(tag.conversationId, [tag.seq]);
-      }).catch((err) => console.error("delivery report failed", err)),
-    );
+    void this.emit(userId, call.out, call.opts);
+    return 0;
+  }
+
+  /**
+   * A new message for this user's devices. To a recipient: answers how many
+   * live connections it was handed to (the room then counts it delivered).
+   * To the sender: the other devices' copies, and `message_status`
+   * "delivered" to every device when a recipient had a live connection.
+   */
+  #message(userId: string, m: NonNullable<HubCall["message"]>): number {
+    const events = messageEvents(m.record);
+    const msg = m.record.message;
+    if (m.role === "recipient") {
+      const delivery = { messageId: msg.id, conversationId: msg.conversationId, senderId: msg.senderId, seq: msg.seq };
+      void this.emit(userId, events.toRecipients, { delivery });
+      return this.#liveSessions().length;
+    }
+    void this.emit(userId, events.toSender, { exceptSid: m.exceptSid ?? null });
+    if (m.deliveredAt) {
+      const status = messageStatusPayload({ messageId: msg.id, conversationId: msg.conversationId, seq: msg.seq }, "delivered", new Date(m.deliveredAt));
+      void this.emit(userId, [["message_status", status]]);
+    }
     return 0;
   }
 

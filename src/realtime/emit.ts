@@ -6,7 +6,7 @@
  * dialect get the 001/002 event names, `chat-socket` connections the 004
  * names. A plain list goes to every connection alike.
  */
-import type { InboxEntry } from "../domain/message-model";
+import type { InboxEntry, MessageRecord } from "../domain/message-model";
 import type { Env } from "../env";
 import type { Dialect } from "../lib/tokens";
 import { engineSessionStub, userHub } from "../objects/stubs";
@@ -49,6 +49,13 @@ export interface HubCall {
   inbox?: InboxEntry | { conversationId: string; drop: true };
   out?: Outbound;
   opts?: EmitOptions;
+  /**
+   * A new message, rendered by the hub in the dialects its connections speak
+   * (one record crosses the wire instead of every view of it): to a
+   * recipient, or to the sender's own devices (except `exceptSid`), with
+   * `message_status` "delivered" when `deliveredAt` is set.
+   */
+  message?: { record: MessageRecord; role: "recipient" | "sender"; exceptSid?: string | null; deliveredAt?: Date | null };
 }
 
 /** Emits to every live connection of `userId`; resolves to the number of connections reached. */

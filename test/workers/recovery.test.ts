@@ -121,7 +121,7 @@ describe("the outbound log (UserHub)", () => {
     const s1 = fakeSid();
     const opened = await hub.openSession(u._id, s1, "standard");
     expect(opened).toMatchObject({ recovered: false, replay: [], first: true });
-    const other = await hub.openSession(u._id, fakeSid(), "standard");
+    const other = await hub.openSession(u._id, fakeSid(), "chat-socket");
     // the emit that s1 caused skips s1; one only for the other session; one per dialect
     await emitToUser(env, u._id, [["caused-by-s1", 1]], { exceptSid: s1 });
     await emitToUser(env, u._id, [["only-other", 2]], { onlyPid: other.pid });
@@ -138,6 +138,13 @@ describe("the outbound log (UserHub)", () => {
     const asChat = await hub.openSession(u._id, fakeSid(), "chat-socket", { pid: other.pid, offset: other.offset });
     expect(asChat.recovered).toBe(true);
     expect(asChat.replay.map((r) => JSON.parse(r.event)[0])).toEqual(["caused-by-s1", "only-other", "chat", "for-all"]);
+    // events of a dialect no recovery session speaks are not logged at all
+    const solo = await makeUser();
+    const soloHub = hubStub(solo._id);
+    await soloHub.openSession(solo._id, fakeSid(), "standard");
+    const head = (await soloHub.recoveryState()).head;
+    await emitToUser(env, solo._id, { standard: [["std", 1]], "chat-socket": [["chat", 1]] });
+    expect((await soloHub.recoveryState()).head).toBe(head + 1);
     // an offset from the future is not served
     const future = await hub.openSession(u._id, fakeSid(), "standard", { pid: opened.pid, offset: "999999" });
     expect(future.recovered).toBe(false);
