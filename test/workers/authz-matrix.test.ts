@@ -259,6 +259,9 @@ for (const [path, item] of Object.entries<any>(specRes.body.paths)) {
   for (const method of Object.keys(item)) if (["get", "post", "put", "patch", "delete"].includes(method)) operations.push({ key: `${method.toUpperCase()} ${path}`, method });
 }
 const stats = { cells: 0, mismatches: 0 };
+/** Reads (GET) and socket events change nothing another row depends on: they share one world. */
+let shared: Promise<World> | undefined;
+const sharedWorld = () => (shared ??= makeWorld());
 
 describe("authorisation matrix", () => {
   it("every OpenAPI operation and every registered socket event has an expectation row (a new one cannot be forgotten)", () => {
@@ -272,7 +275,7 @@ describe("authorisation matrix", () => {
     it(`REST ${key}`, { timeout: 60_000 }, async () => {
       const row = REST[key];
       if (!row) return; // reported by the first test
-      const w = await makeWorld();
+      const w = method === "get" ? await sharedWorld() : await makeWorld();
       const got: Record<string, string> = {};
       for (const role of ROLES) {
         const u = caller(w, role);
@@ -298,7 +301,7 @@ describe("authorisation matrix", () => {
   for (const event of Object.keys(SOCKET)) {
     it(`socket ${event}`, { timeout: 60_000 }, async () => {
       const row = SOCKET[event];
-      const w = await makeWorld();
+      const w = await sharedWorld();
       const got: Record<string, string> = {};
       for (const role of ROLES) {
         if (role === "anonymous") continue; // below: a socket without a token never reaches a handler
