@@ -165,4 +165,12 @@ describe("REST fuzz over every OpenAPI operation", () => {
       expect(watch.crashes(), "nothing logged looks like a crash").toEqual([]);
     });
   }
+
+  it("afterwards a control client is still served: /health, a fresh user's /api/users/me", async () => {
+    expect((await api("GET", "/health")).status).toBe(200);
+    const u = await makeUser();
+    const me = await api("GET", "/api/users/me", { token: u.token });
+    expect(me.status).toBe(200);
+    expect(watch.crashes()).toEqual([]);
+  });
 });
