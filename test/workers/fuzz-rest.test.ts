@@ -8,7 +8,8 @@
  * parameters with shaped or garbage values, plus unknown ones) and bodies
  * (schema-shaped, mutated: a field dropped, retyped or added, or anything at
  * all: huge strings, unicode, nesting, malformed JSON, wrong Content-Type),
- * sent with the caller's token, another user's, a garbage one or none.
+ * sent with the caller's token, another user's, a garbage one or none, in
+ * either dialect (`?dialect=`).
  *
  * Property: the answer is never a 5xx, and nothing logged looks like a crash.
  * (The one documented 5xx: calendar sync answers 502/503 when the provider is
@@ -132,14 +133,16 @@ describe("REST fuzz over every OpenAPI operation", () => {
         { arbitrary: fc.uint8Array({ maxLength: 64 }).map((v) => ({ kind: "binary" as const, v })), weight: 1 },
       );
       const authArb = fc.constantFrom("mine", "mine", "mine", "peer", "none", "garbage");
+      const dialectArb = fc.constantFrom(undefined, undefined, "chat-socket", "standard", "x");
 
       await fc.assert(
-        fc.asyncProperty(pathArb, queryArb, hasBody ? bodyArb : fc.constant(null), authArb, async (pp, [query, extra], body, auth) => {
+        fc.asyncProperty(pathArb, queryArb, hasBody ? bodyArb : fc.constant(null), authArb, dialectArb, async (pp, [query, extra], body, auth, dialect) => {
           inputsTried++;
           let url = path.replace(/\{(\w+)\}/g, (_: string, n: string) => pp[n] ?? "x");
           const qs = new URLSearchParams();
           for (const [k, v] of Object.entries(query)) qs.append(k, str(v));
           if (extra) qs.append(extra[0] || "extra", extra[1]);
+          if (dialect) qs.append("dialect", dialect);
           if ([...qs].length) url += `?${qs}`;
           const headers: Record<string, string> = {};
           if (auth === "mine") headers.authorization = `Bearer ${w.me.token}`;

@@ -55,8 +55,8 @@ afterAll(() => {
   console.log(`socket fuzz: ${stats.inputs} inputs (${stats.packets} packets) tried, ${stats.failures} failures`);
 });
 
-async function connectWs(u: TestUser): Promise<WsClient> {
-  const { client } = await wsHandshake();
+async function connectWs(u: TestUser, dialect?: string): Promise<WsClient> {
+  const { client } = await wsHandshake(dialect ? `&dialect=${dialect}` : "");
   client.send(`40${JSON.stringify({ token: u.token })}`);
   const answer = await client.nextText();
   if (!answer.startsWith("40")) throw new Error(`CONNECT refused: ${answer}`);
@@ -144,7 +144,8 @@ const packetArb = (): fc.Arbitrary<Frame[]> => {
   );
 };
 
-const inputArb = () => fc.tuple(fc.nat(users.length - 1), fc.array(packetArb(), { minLength: 1, maxLength: 5 }));
+/** who sends, in which dialect (both: 004's chat-socket dispatches and answers differently), which packets */
+const inputArb = () => fc.tuple(fc.nat(users.length - 1), fc.array(packetArb(), { minLength: 1, maxLength: 5 }), fc.constantFrom("standard", "chat-socket"));
 
 function check5xxAcks(frames: string[]) {
   for (const f of frames) {
@@ -162,9 +163,9 @@ const ECHO_ID = 777001;
 describe("Socket.IO packet fuzz", () => {
   it("over WebSocket frames: no 5xx ack, no crash, the connection answers or closes", { timeout: 120_000 }, async () => {
     await fc.assert(
-      fc.asyncProperty(inputArb(), async ([who, inputs]) => {
+      fc.asyncProperty(inputArb(), async ([who, inputs, dialect]) => {
         stats.inputs++;
-        const client = await connectWs(users[who]);
+        const client = await connectWs(users[who], dialect);
         const texts: string[] = [];
         try {
           for (const frames of inputs) for (const f of frames) (stats.packets++, client.send(f));
@@ -199,9 +200,9 @@ describe("Socket.IO packet fuzz", () => {
 
   it("over polling POST bodies: no 5xx, no 5xx ack, no crash, the session answers or closes", { timeout: 120_000 }, async () => {
     await fc.assert(
-      fc.asyncProperty(inputArb(), async ([who, inputs]) => {
+      fc.asyncProperty(inputArb(), async ([who, inputs, dialect]) => {
         stats.inputs++;
-        const { sid } = await pollingHandshake();
+        const { sid } = await pollingHandshake(`&dialect=${dialect}`);
         const texts: string[] = [];
         const expectNo5xx = (status: number, what: string, body: string) => {
           if (status >= 500) throw new Error(`${what} answered ${status}: ${body.slice(0, 300)}`);
