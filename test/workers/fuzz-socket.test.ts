@@ -133,7 +133,14 @@ const packetArb = (): fc.Arbitrary<Frame[]> => {
   const oversized = fc
     .constantFrom(`42["echo","${"x".repeat(1_100_000)}"]`, `42["send_message",{"receiverId":"x","content":"${"y".repeat(300_000)}"}]`, `42${"[".repeat(5000)}`)
     .map((f): Frame[] => [f]);
+  // JSON.parse makes "__proto__" an own key: payloads that try to smuggle fields through it
+  const protoKeys = fc
+    .tuple(ackId, fc.constantFrom(...registeredEvents()), fc.constantFrom(...ids()))
+    .map(([id, name, ref]): Frame[] => [
+      `42${id ?? ""}["${name}",{"__proto__":{"receiverId":"${ref}","conversationId":"${ref}","conversation_id":"${ref}","recipientId":"${ref}"},"constructor":{"prototype":{"x":1}},"toString":1,"hasOwnProperty":"x"}]`,
+    ]);
   return fc.oneof(
+    { arbitrary: protoKeys, weight: 2 },
     { arbitrary: event, weight: 8 },
     { arbitrary: engineGarbage, weight: 2 },
     { arbitrary: sioGarbage, weight: 3 },
