@@ -142,6 +142,17 @@ export class EngineSession extends DurableObject<Env> {
   // ---- requests from the gateway ----
 
   async fetch(request: Request): Promise<Response> {
+    const response = await this.serve(request);
+    // An answer that never read the body (a POST to an unknown or closed session, to a
+    // WebSocket session, a refused POST, …) drains it first: cancelling is not enough, the
+    // gateway's forwarding of that body then fails after the answer, logged by workerd as an
+    // uncaught "Can't read from request stream after response has been sent" (found by the
+    // packet fuzz).
+    if (!request.bodyUsed) await drainBody(request);
+    return response;
+  }
+
+  private async serve(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const transport = url.searchParams.get("transport") as Transport;
     const kind = (request.headers.get(GATEWAY_HEADERS.kind) ?? "socket") as SessionKind;
@@ -701,9 +712,26 @@ export class EngineSession extends DurableObject<Env> {
 
 class PayloadTooLarge extends Error {}
 
-/** A refused request's body is not read: release it. */
-function discardBody(request: Request) {
-  request.body?.cancel().catch(() => {});
+/** A refused request's body is not kept: `fetch` drains it before answering (see there). */
+function discardBody(_request: Request) {}
+
+/** Bodies drained at most this far (chunks dropped as they come); a longer one is cancelled. */
+const DRAIN_LIMIT = 4 * 1024 * 1024;
+
+async function drainBody(request: Request): Promise<void> {
+  if (!request.body) return;
+  const reader = request.body.getReader();
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      size += value.byteLength;
+      if (size > DRAIN_LIMIT) return void (await reader.cancel().catch(() => {}));
+    }
+  } catch {
+    // the client went away: nothing to drain
+  }
 }
 
 /**

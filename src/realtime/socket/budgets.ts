@@ -63,7 +63,8 @@ export const EVENT_KINDS: Record<string, EventKind> = {
   echo: "echo",
 };
 
-export const kindOf = (event: string): EventKind => EVENT_KINDS[event] ?? "other";
+// Own properties only: an event named "__proto__", "constructor" or "toString" is `other`, not Object.prototype's member.
+export const kindOf = (event: string): EventKind => (Object.hasOwn(EVENT_KINDS, event) ? EVENT_KINDS[event] : "other");
 
 /** Rejections a connection may collect (refilled one per STRIKE_REFILL_S) before it is closed. */
 export const STRIKES = 20;
