@@ -42,18 +42,10 @@ export interface ReadPosition {
 }
 
 /** What a sender hands the log (the room fills seq, id and times). */
-export interface NewMessage {
-  senderId: string;
-  recipientId: string | null;
-  type: string;
-  text: string;
-  attachmentType: string | null;
-  attachmentUrl: string | null;
-  uploadId: string | null;
-  payload: string | null;
-  replyTo: string | null;
-  clientMsgId: string | null;
-}
+export type NewMessage = Pick<
+  Message,
+  "senderId" | "recipientId" | "type" | "text" | "attachmentType" | "attachmentUrl" | "uploadId" | "payload" | "replyTo" | "clientMsgId"
+>;
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
