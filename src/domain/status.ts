@@ -158,12 +158,20 @@ export async function setStatus(env: Env, db: Db, userId: string, input: StatusC
   return { changed, user };
 }
 
-/** Asks the user's UserHub to (re)set its one alarm; the cron sweep covers a failure here. */
+/**
+ * Asks the user's UserHub to (re)set its one alarm (the hub records the wake
+ * time in `users.next_wake_at`, see `nextStatusWakeAt`). When that fails the
+ * wake time is set to now, so the next cron run visits the user and re-arms.
+ */
 export async function armStatusTimer(env: Env, userId: string): Promise<void> {
   try {
     await userHub(env, userId).armStatusTimer(userId);
   } catch (err) {
     console.error("armStatusTimer failed", userId, loggableError(err));
+    await env.DB.prepare("UPDATE users SET next_wake_at = ? WHERE id = ?")
+      .bind(Date.now(), userId)
+      .run()
+      .catch((e) => console.error("armStatusTimer: next_wake_at not written", userId, loggableError(e)));
   }
 }
 
@@ -204,14 +212,24 @@ export async function expireStatusIfDue(
 
 // ---- The user's timer (run by the UserHub Durable Object) ----
 
-/** Epoch ms of the user's next timed event (status expiry or schedule start/end), or null. */
+/**
+ * Epoch ms of the user's next timed event (status expiry or schedule
+ * start/end), or null. The UserHub asks this each time it arms the timer;
+ * the answer is also recorded in `users.next_wake_at` (written only when it
+ * changed), which is what the cron reads to visit only the users that are due.
+ */
 export async function nextStatusWakeAt(env: Env, db: Db, userId: string, now: number): Promise<number | null> {
-  const row = await db.select({ statusUntil: users.statusUntil }).from(users).where(eq(users.id, userId)).get();
+  const row = await db.select({ statusUntil: users.statusUntil, nextWakeAt: users.nextWakeAt }).from(users).where(eq(users.id, userId)).get();
+  if (!row) return null;
   const candidates: number[] = [];
-  if (row?.statusUntil) candidates.push(row.statusUntil.getTime());
+  if (row.statusUntil) candidates.push(row.statusUntil.getTime());
   const scheduled = await nextScheduleEventAt(env, userId, now);
   if (scheduled !== null && Number.isFinite(scheduled)) candidates.push(scheduled);
-  return candidates.length ? Math.min(...candidates) : null;
+  const next = candidates.length ? Math.min(...candidates) : null;
+  if ((row.nextWakeAt?.getTime() ?? null) !== next) {
+    await db.update(users).set({ nextWakeAt: next === null ? null : new Date(next) }).where(eq(users.id, userId));
+  }
+  return next;
 }
 
 /** What the user's alarm does: revert an expired status, apply due schedule events. */
