@@ -24,7 +24,8 @@ import {
   REPEATS,
   zoneOrUtc,
 } from "./recurrence";
-import { armStatusTimer } from "./status";
+import { liveSchedules } from "./schedule-runner";
+import { armStatusTimer } from "./status-timer";
 
 const DAY = 86_400_000;
 /** Longest occurrence per repeat: a series may not overlap itself. */
@@ -121,24 +122,6 @@ export async function requireOwnSchedule(db: Db, user: User, id: string): Promis
     .get();
   if (!row) throw notFound("Status schedule not found");
   return row;
-}
-
-/**
- * Active schedules that can still have an occurrence at or after `now`
- * (repeating ones, or a one-off that has not ended).
- */
-export async function liveSchedules(db: Db, userId: string, now: number): Promise<StatusSchedule[]> {
-  return db
-    .select()
-    .from(statusSchedules)
-    .where(
-      and(
-        eq(statusSchedules.userId, userId),
-        eq(statusSchedules.active, true),
-        or(ne(statusSchedules.repeat, "none"), gt(statusSchedules.endTime, new Date(now))),
-      ),
-    )
-    .all();
 }
 
 // ---- writes ------------------------------------------------------------------

@@ -9,7 +9,8 @@ import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
-import { resolveStatusChange, setStatus, type StatusName, type StatusResult } from "./status";
+import { resolveStatusChange, setStatus, type StatusName, type StatusResult } from "./status-change";
+import { armStatusTimer } from "./status-timer";
 
 export interface TemplateInput {
   name: string;
@@ -92,10 +93,12 @@ export async function deleteTemplate(db: Db, ownerId: string, id: string): Promi
 /** Sets the owner's status from the template (source "template"). */
 export async function applyTemplate(env: Env, db: Db, owner: Pick<User, "id">, id: string): Promise<StatusResult> {
   const t = await requireOwnTemplate(db, owner.id, id);
-  return setStatus(env, db, owner.id, {
+  const result = await setStatus(env, db, owner.id, {
     status: t.status as StatusName,
     customStatus: t.customStatus,
     duration: t.duration,
     source: "template",
   });
+  if (result.changed) await armStatusTimer(env, owner.id);
+  return result;
 }

@@ -17,7 +17,8 @@
 import { and, asc, eq, gt, isNotNull, lte, or } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { users } from "../db/schema";
-import { armStatusTimer, expireStatusIfDue, runStatusTimer } from "../domain/status";
+import { expireStatusIfDue } from "../domain/status-change";
+import { armStatusTimer, runStatusTimer } from "../domain/status-timer";
 import type { Env } from "../env";
 import { loggableError } from "../lib/errors";
 
@@ -72,7 +73,10 @@ export async function runCron(env: Env, scheduledTime: number): Promise<CronRepo
     .all();
   for (const { id } of expired) {
     try {
-      if (await expireStatusIfDue(env, db, id, now)) report.expired++;
+      if (await expireStatusIfDue(env, db, id, now)) {
+        report.expired++;
+        await armStatusTimer(env, id);
+      }
     } catch (err) {
       console.error("cron: status expiry failed", id, loggableError(err));
     }

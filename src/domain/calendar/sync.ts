@@ -21,7 +21,7 @@ import type { Db } from "../../db/client";
 import { objectId } from "../../lib/ids";
 import { zoneOrUtc } from "../recurrence";
 import { scheduleProblems } from "../schedules";
-import { armStatusTimer } from "../status";
+import { armStatusTimer } from "../status-timer";
 import { AppleCalendar } from "./apple";
 import { GoogleCalendar } from "./google";
 import { OutlookCalendar } from "./outlook";
