@@ -295,6 +295,7 @@ export class EngineSession extends DurableObject<Env> {
       heartbeat: meta ? this.heartbeat.current() : null,
       buffered: this.polling.buffered,
       pendingGet: this.polling.hasPendingGet,
+      postInFlight: this.polling.postPending,
       alarm: await this.ctx.storage.getAlarm(),
     };
   }

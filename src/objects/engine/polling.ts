@@ -40,6 +40,10 @@ export class PollingTransport {
     return !!this.pendingGet;
   }
 
+  get postPending(): boolean {
+    return this.postInFlight;
+  }
+
   get buffered(): number {
     return this.buffer.length;
   }
