@@ -11,7 +11,7 @@
  * (MAX_LENGTH_MS).
  */
 import { z } from "@hono/zod-openapi";
-import { and, asc, count, eq, gt, ne, or } from "drizzle-orm";
+import { and, asc, count, eq } from "drizzle-orm";
 import { type StatusSchedule, statusSchedules, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
@@ -213,13 +213,4 @@ export async function upcomingOccurrences(db: Db, user: User, q: { limit: number
   }
   all.sort((a, b) => a.occurrence.start - b.occurrence.start || a.schedule.id.localeCompare(b.schedule.id));
   return all.slice(0, q.limit);
-}
-
-/** Counts a user's schedules by source (used by sync summaries and tests). */
-export async function countSchedules(db: Db, userId: string, source?: string): Promise<number> {
-  const where = source
-    ? and(eq(statusSchedules.userId, userId), eq(statusSchedules.source, source))
-    : eq(statusSchedules.userId, userId);
-  const row = await db.select({ n: count() }).from(statusSchedules).where(where).get();
-  return row?.n ?? 0;
 }

@@ -5,7 +5,7 @@
  * wake-up), and the polling -> WebSocket upgrade (`2probe` / `3probe` / `5`,
  * noop to a pending GET).
  */
-import { decodeFrame, encodeFrame, encodePayloadText, frameSize, type Packet } from "../../realtime/engine/codec";
+import { decodeFrame, encodeFrame, frameSize, type Packet } from "../../realtime/engine/codec";
 import type { Heartbeat } from "./heartbeat";
 import type { SessionHost } from "./host";
 
