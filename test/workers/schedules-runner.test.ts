@@ -275,3 +275,27 @@ describe("nextScheduleEventAt", () => {
     expect(await nextScheduleEventAt(env, u._id, Date.parse("2026-03-28T12:00:00Z"))).toBe(Date.parse("2026-03-29T08:00:00Z"));
   });
 });
+
+describe("changing the profile time zone", () => {
+  it("re-arms the user's timer: a schedule's next start moves with its local wall-clock time", async () => {
+    const u = await makeUser({ timezone: "America/New_York" });
+    const hub = env.USER_HUB.get(env.USER_HUB.idFromName(u._id));
+    const alarm = () => runInDurableObject(hub, (_i, state) => state.storage.getAlarm());
+    // first occurrence 09:00-10:00 New York summer time (13:00Z), daily
+    const created = await api("POST", `/api/users/${u._id}/schedules`, {
+      token: u.token,
+      body: { status: "meeting", startTime: "2025-07-01T13:00:00Z", endTime: "2025-07-01T14:00:00Z", repeat: "daily" },
+    });
+    expect(created.status).toBe(201);
+    const next = (await api("GET", "/api/status/schedules/upcoming?limit=1", { token: u.token })).body.data[0];
+    const before = await alarm();
+    expect(before).toBe(Date.parse(next.startTime));
+
+    const moved = await api("PUT", "/api/users/profile", { token: u.token, body: { timezone: "Asia/Tokyo" } });
+    expect(moved.status).toBe(200);
+    const nextTokyo = (await api("GET", "/api/status/schedules/upcoming?limit=1", { token: u.token })).body.data[0];
+    // 13:00Z is 22:00 in Tokyo (no DST there): every occurrence is at 13:00Z
+    expect(nextTokyo.startTime).toMatch(/T13:00:00\.000Z$/);
+    expect(await alarm()).toBe(Date.parse(nextTokyo.startTime));
+  });
+});
