@@ -11,11 +11,11 @@
  * (MAX_LENGTH_MS).
  */
 import { z } from "@hono/zod-openapi";
-import { and, asc, count, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { type StatusSchedule, statusSchedules, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import type { Db } from "../db/client";
+import { type Db, pageWithCount } from "../db/client";
 import { objectId } from "../lib/ids";
 import { IsoDate, MAX_CUSTOM_STATUS, StatusValue } from "../lib/schemas";
 import {
@@ -101,17 +101,7 @@ export async function listSchedules(db: Db, user: User, q: { page: number; limit
     q.active === undefined
       ? eq(statusSchedules.userId, user.id)
       : and(eq(statusSchedules.userId, user.id), eq(statusSchedules.active, q.active));
-  const [rows, total] = await db.batch([
-    db
-      .select()
-      .from(statusSchedules)
-      .where(where)
-      .orderBy(asc(statusSchedules.startTime), asc(statusSchedules.id))
-      .limit(q.limit)
-      .offset((q.page - 1) * q.limit),
-    db.select({ n: count() }).from(statusSchedules).where(where),
-  ]);
-  return { rows, total: total[0]?.n ?? 0 };
+  return pageWithCount(db, statusSchedules, where, [asc(statusSchedules.startTime), asc(statusSchedules.id)], q.page, q.limit);
 }
 
 export async function requireOwnSchedule(db: Db, user: User, id: string): Promise<StatusSchedule> {

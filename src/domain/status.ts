@@ -6,8 +6,8 @@
  * code (and the UserHub object) finds status work; nothing that
  * status-change or status-timer imports imports this module back.
  */
-import { and, count, desc, eq, gte, isNull, lte, or, type SQL } from "drizzle-orm";
-import type { Db } from "../db/client";
+import { and, desc, eq, gte, isNull, lte, or, type SQL } from "drizzle-orm";
+import { type Db, pageWithCount } from "../db/client";
 import { type StatusHistoryEntry, statusHistory } from "../db/schema";
 import { ApiError } from "../lib/errors";
 import { objectId } from "../lib/ids";
@@ -54,17 +54,7 @@ export function checkWindow(startDate?: Date, endDate?: Date) {
 export async function listHistory(db: Db, userId: string, q: HistoryQuery) {
   checkWindow(q.startDate, q.endDate);
   const where = historyWindow(userId, q.startDate, q.endDate);
-  const [rows, total] = await db.batch([
-    db
-      .select()
-      .from(statusHistory)
-      .where(where)
-      .orderBy(desc(statusHistory.startTime), desc(statusHistory.id))
-      .limit(q.limit)
-      .offset((q.page - 1) * q.limit),
-    db.select({ n: count() }).from(statusHistory).where(where),
-  ]);
-  return { rows, total: total[0]?.n ?? 0 };
+  return pageWithCount(db, statusHistory, where, [desc(statusHistory.startTime), desc(statusHistory.id)], q.page, q.limit);
 }
 
 export interface ManualHistoryEntry {
