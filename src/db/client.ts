@@ -1,4 +1,6 @@
+import { count, type SQL } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
 export type Db = DrizzleD1Database<typeof schema>;
@@ -37,4 +39,29 @@ export function createDb(d1: D1Database): Db {
     instances.set(d1, db);
   }
   return db;
+}
+
+/**
+ * One page of `table`'s rows matching `where`, in `order`, and how many rows
+ * match in all: both in one D1 batch (one round trip).
+ */
+export async function pageWithCount<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  where: SQL | undefined,
+  order: (SQLiteColumn | SQL)[],
+  page: number,
+  limit: number,
+): Promise<{ rows: T["$inferSelect"][]; total: number }> {
+  const [rows, total] = await db.batch([
+    db
+      .select()
+      .from(table as SQLiteTable)
+      .where(where)
+      .orderBy(...order)
+      .limit(limit)
+      .offset((page - 1) * limit),
+    db.select({ n: count() }).from(table as SQLiteTable).where(where),
+  ]);
+  return { rows: rows as T["$inferSelect"][], total: total[0]?.n ?? 0 };
 }

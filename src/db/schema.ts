@@ -38,6 +38,11 @@ export const users = sqliteTable(
     statusSource: text("status_source").notNull().default("user"),
     /** JSON {status, customStatus, statusUntil} to restore when a schedule occurrence ends. */
     statusRestore: text("status_restore"),
+    /**
+     * When this user's status timer next has work (status expiry or schedule start/end), as computed
+     * by the timer each time it is armed; the cron visits only users whose wake time has passed.
+     */
+    nextWakeAt: ts("next_wake_at"),
     statusVisibility: text("status_visibility").notNull().default("everyone"),
     /** Who sees the phone number: everyone | contacts (people this user added as contact or friend) | nobody. */
     phoneVisibility: text("phone_visibility").notNull().default("contacts"),
@@ -54,6 +59,8 @@ export const users = sqliteTable(
     index("users_name_idx").on(t.name),
     // the cron safety net looks for statuses whose expiry has passed
     index("users_status_until_idx").on(t.statusUntil),
+    // ... and for users whose status timer is due (its alarm may have been lost)
+    index("users_next_wake_idx").on(t.nextWakeAt, t.id),
   ],
 );
 

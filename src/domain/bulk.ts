@@ -17,7 +17,8 @@ import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { TemplateFields } from "../lib/schemas";
 import { newScheduleRow, type ScheduleCreateInput } from "./schedules";
-import { armStatusTimer, resolveStatusChange, type StatusName } from "./status";
+import { resolveStatusChange, type StatusName } from "./status-change";
+import { armStatusTimer } from "./status-timer";
 
 /** Largest accepted batch (items per request). */
 export const BULK_MAX = 100;

@@ -7,6 +7,8 @@ import type { User } from "../db/schema";
 
 /** The profile fields of a user that messages and conversation lists show. */
 export type Person = Pick<User, "id" | "userId" | "name" | "email" | "username" | "profileImage">;
+/** The part of a Person that events about what someone did (typing, reading) name. */
+export type PersonRef = Pick<Person, "id" | "userId" | "name" | "email">;
 
 export const person = (u: Person): Person => ({
   id: u.id,

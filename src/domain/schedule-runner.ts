@@ -23,15 +23,14 @@
  * whose window is still open is applied; earlier ones are skipped.
  */
 import { z } from "@hono/zod-openapi";
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { type StatusSchedule, statusHistory, statusSchedules, type User, users } from "../db/schema";
 import type { Env } from "../env";
 import type { Db } from "../db/client";
 import { STATUS_VALUES } from "../lib/schemas";
 import { latestOccurrenceStartingBy, nextOccurrenceStartingAfter, type Occurrence, zoneOrUtc } from "./recurrence";
-import { liveSchedules } from "./schedules";
-import { armStatusTimer, setStatus, type StatusName } from "./status";
+import { setStatus, type StatusName } from "./status-change";
 
 /** Deepest nesting of interrupted statuses kept (overlapping schedules). */
 const MAX_RESTORE_DEPTH = 4;
@@ -90,6 +89,24 @@ async function loadUser(db: Db, userId: string): Promise<User | undefined> {
 const unchanged = (u: User) =>
   sql`${users.updatedAt} = ${u.updatedAt.getTime()} AND ${users.statusSource} = ${u.statusSource} AND ${users.statusRestore} IS ${u.statusRestore}`;
 
+/**
+ * Active schedules that can still have an occurrence at or after `now`
+ * (repeating ones, or a one-off that has not ended).
+ */
+export async function liveSchedules(db: Db, userId: string, now: number): Promise<StatusSchedule[]> {
+  return db
+    .select()
+    .from(statusSchedules)
+    .where(
+      and(
+        eq(statusSchedules.userId, userId),
+        eq(statusSchedules.active, true),
+        or(ne(statusSchedules.repeat, "none"), gt(statusSchedules.endTime, new Date(now))),
+      ),
+    )
+    .all();
+}
+
 // ---- next wake-up ------------------------------------------------------------
 
 /** Epoch ms of the user's next schedule start or end after `now` (or `now` when one is due), or null. */
@@ -137,8 +154,7 @@ export async function applyDueScheduleEvents(env: Env, userId: string, now: numb
   for (const { s, o } of due) {
     if (await applyStart(env, db, userId, s, o, now)) applied++;
   }
-  // the next wake-up moved (the cron path has no other re-arm; the alarm re-arms again, harmlessly)
-  if (applied > 0) await armStatusTimer(env, userId);
+  // the next wake-up moved: whoever runs this (the alarm, the cron: runStatusTimer) arms the timer afterwards
   return applied;
 }
 
@@ -182,7 +198,6 @@ async function applyStart(env: Env, db: Db, userId: string, s: StatusSchedule, o
       at: now,
       statusRestore: JSON.stringify(saved),
       guard: unchanged(user),
-      arm: false,
     });
     if (result.changed) return true;
   }
@@ -235,7 +250,6 @@ async function applyDueEnds(env: Env, db: Db, userId: string, now: number): Prom
       at: Math.min(now, end),
       statusRestore: target?.restore ?? null,
       guard: unchanged(user),
-      arm: false,
     });
     if (!result.changed) return applied;
     applied++;

@@ -11,11 +11,11 @@
  * (MAX_LENGTH_MS).
  */
 import { z } from "@hono/zod-openapi";
-import { and, asc, count, eq, gt, ne, or } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { type StatusSchedule, statusSchedules, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import type { Db } from "../db/client";
+import { type Db, pageWithCount } from "../db/client";
 import { objectId } from "../lib/ids";
 import { IsoDate, MAX_CUSTOM_STATUS, StatusValue } from "../lib/schemas";
 import {
@@ -24,7 +24,8 @@ import {
   REPEATS,
   zoneOrUtc,
 } from "./recurrence";
-import { armStatusTimer } from "./status";
+import { liveSchedules } from "./schedule-runner";
+import { armStatusTimer } from "./status-timer";
 
 const DAY = 86_400_000;
 /** Longest occurrence per repeat: a series may not overlap itself. */
@@ -100,17 +101,7 @@ export async function listSchedules(db: Db, user: User, q: { page: number; limit
     q.active === undefined
       ? eq(statusSchedules.userId, user.id)
       : and(eq(statusSchedules.userId, user.id), eq(statusSchedules.active, q.active));
-  const [rows, total] = await db.batch([
-    db
-      .select()
-      .from(statusSchedules)
-      .where(where)
-      .orderBy(asc(statusSchedules.startTime), asc(statusSchedules.id))
-      .limit(q.limit)
-      .offset((q.page - 1) * q.limit),
-    db.select({ n: count() }).from(statusSchedules).where(where),
-  ]);
-  return { rows, total: total[0]?.n ?? 0 };
+  return pageWithCount(db, statusSchedules, where, [asc(statusSchedules.startTime), asc(statusSchedules.id)], q.page, q.limit);
 }
 
 export async function requireOwnSchedule(db: Db, user: User, id: string): Promise<StatusSchedule> {
@@ -121,24 +112,6 @@ export async function requireOwnSchedule(db: Db, user: User, id: string): Promis
     .get();
   if (!row) throw notFound("Status schedule not found");
   return row;
-}
-
-/**
- * Active schedules that can still have an occurrence at or after `now`
- * (repeating ones, or a one-off that has not ended).
- */
-export async function liveSchedules(db: Db, userId: string, now: number): Promise<StatusSchedule[]> {
-  return db
-    .select()
-    .from(statusSchedules)
-    .where(
-      and(
-        eq(statusSchedules.userId, userId),
-        eq(statusSchedules.active, true),
-        or(ne(statusSchedules.repeat, "none"), gt(statusSchedules.endTime, new Date(now))),
-      ),
-    )
-    .all();
 }
 
 // ---- writes ------------------------------------------------------------------
@@ -230,13 +203,4 @@ export async function upcomingOccurrences(db: Db, user: User, q: { limit: number
   }
   all.sort((a, b) => a.occurrence.start - b.occurrence.start || a.schedule.id.localeCompare(b.schedule.id));
   return all.slice(0, q.limit);
-}
-
-/** Counts a user's schedules by source (used by sync summaries and tests). */
-export async function countSchedules(db: Db, userId: string, source?: string): Promise<number> {
-  const where = source
-    ? and(eq(statusSchedules.userId, userId), eq(statusSchedules.source, source))
-    : eq(statusSchedules.userId, userId);
-  const row = await db.select({ n: count() }).from(statusSchedules).where(where).get();
-  return row?.n ?? 0;
 }

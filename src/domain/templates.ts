@@ -3,13 +3,14 @@
  * Templates are their owner's alone. Applying one sets the owner's status
  * through `setStatus` (duration counted from the moment it is applied).
  */
-import { and, count, desc, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { type StatusTemplate, statusTemplates, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
-import type { Db } from "../db/client";
+import { type Db, pageWithCount } from "../db/client";
 import { objectId } from "../lib/ids";
-import { resolveStatusChange, setStatus, type StatusName, type StatusResult } from "./status";
+import { resolveStatusChange, setStatus, type StatusName, type StatusResult } from "./status-change";
+import { armStatusTimer } from "./status-timer";
 
 export interface TemplateInput {
   name: string;
@@ -28,18 +29,8 @@ function checkTemplate(t: TemplateInput) {
 }
 
 export async function listTemplates(db: Db, userId: string, page: number, limit: number) {
-  const where = eq(statusTemplates.userId, userId);
-  const [rows, total] = await db.batch([
-    db
-      .select()
-      .from(statusTemplates)
-      .where(where)
-      .orderBy(desc(statusTemplates.createdAt), desc(statusTemplates.id))
-      .limit(limit)
-      .offset((page - 1) * limit),
-    db.select({ n: count() }).from(statusTemplates).where(where),
-  ]);
-  return { rows, total: total[0]?.n ?? 0 };
+  const order = [desc(statusTemplates.createdAt), desc(statusTemplates.id)];
+  return pageWithCount(db, statusTemplates, eq(statusTemplates.userId, userId), order, page, limit);
 }
 
 export async function createTemplate(db: Db, userId: string, input: TemplateInput): Promise<StatusTemplate> {
@@ -92,10 +83,12 @@ export async function deleteTemplate(db: Db, ownerId: string, id: string): Promi
 /** Sets the owner's status from the template (source "template"). */
 export async function applyTemplate(env: Env, db: Db, owner: Pick<User, "id">, id: string): Promise<StatusResult> {
   const t = await requireOwnTemplate(db, owner.id, id);
-  return setStatus(env, db, owner.id, {
+  const result = await setStatus(env, db, owner.id, {
     status: t.status as StatusName,
     customStatus: t.customStatus,
     duration: t.duration,
     source: "template",
   });
+  if (result.changed) await armStatusTimer(env, owner.id);
+  return result;
 }

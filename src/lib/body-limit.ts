@@ -87,3 +87,29 @@ export async function readCapped(body: ReadableStream<Uint8Array> | null, max: n
   }
   return out;
 }
+
+/** Bodies drained at most this far (chunks dropped as they come); a longer one is cancelled. */
+const DRAIN_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Reads and drops a body nobody read. An object answering a forwarded
+ * request without reading its body must drain it: cancelling is not enough,
+ * the forwarding side then fails after the answer, logged by workerd as an
+ * uncaught "Can't read from request stream after response has been sent"
+ * (found by the packet fuzz).
+ */
+export async function drainBody(request: Request): Promise<void> {
+  if (!request.body) return;
+  const reader = request.body.getReader();
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      size += value.byteLength;
+      if (size > DRAIN_LIMIT) return void (await reader.cancel().catch(() => {}));
+    }
+  } catch {
+    // the client went away: nothing to drain
+  }
+}

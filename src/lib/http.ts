@@ -52,15 +52,6 @@ export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) =
   content: { "application/json": { schema } },
 });
 
-export const formBody = <T extends z.ZodType>(schema: T, description?: string) => ({
-  required: true,
-  description,
-  content: {
-    "application/x-www-form-urlencoded": { schema },
-    "multipart/form-data": { schema },
-  },
-});
-
 /** A response entry for createRoute. */
 export const ok = <T extends z.ZodType>(schema: T, description = "Success") => ({
   description,

@@ -3,7 +3,7 @@
  * (src/routes/messages.ts) and over the socket (src/realtime/handlers/messaging.ts).
  */
 import { z } from "@hono/zod-openapi";
-import type { SendInput } from "../domain/messages";
+import { parseSince, type SendInput } from "../domain/messages";
 import { Email, EntityId, MessageType, UserRef } from "./schemas";
 
 export const MAX_TEXT = 10_000;
@@ -105,3 +105,22 @@ export const fromSend004 = (b: z.infer<typeof Send004>): SendRequest => ({
   clientMsgId: b.client_msg_id,
   fields: { text: "message", recipient: "to_email", attachment: "file_url", replyTo: "reply_to" },
 });
+
+// ---- catch-up: `since` ------------------------------------------------------
+
+const SINCE_MESSAGE = "must be a message sequence number (seq) or an ISO 8601 timestamp";
+
+/** A `since` query value: a sequence number or an ISO 8601 timestamp. */
+export const SinceQuery = z
+  .string()
+  .trim()
+  .refine((s) => parseSince(s) !== null, { message: SINCE_MESSAGE })
+  .optional()
+  .openapi({
+    description:
+      "Catch-up: only the messages after this point, oldest first (a `seq` of the last message you have, or an ISO 8601 time). " +
+      "`limit` caps the answer; ask again with the last `seq` while more remain.",
+    example: "42",
+  });
+/** `since` in a socket payload: a sequence number (number or string) or an ISO 8601 timestamp. */
+export const SinceField = z.union([z.number(), z.string()]).refine((s) => parseSince(s) !== null, { message: SINCE_MESSAGE });

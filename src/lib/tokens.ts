@@ -7,7 +7,6 @@ import type { Env } from "../env";
 import { ApiError, errorBody } from "./errors";
 
 export type Dialect = "standard" | "chat-socket";
-export const DIALECTS: readonly Dialect[] = ["standard", "chat-socket"];
 
 export interface TokenClaims {
   /** the user's `_id` */

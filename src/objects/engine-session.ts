@@ -2,18 +2,17 @@
  * EngineSession: one Durable Object per Engine.IO connection, addressed by
  * the session id (`idFromName(sid)`, see src/realtime/gateway.ts).
  *
- * Owns the connection's transports and the Socket.IO session on top:
- * - HTTP long-polling: at most one GET (held open until there is something
- *   to send) and one POST in flight; packets joined by `\x1e`.
- * - WebSocket, accepted with the hibernation API: per-socket state (role,
- *   heartbeat) in `serializeAttachment`, everything else rebuilt from
- *   storage after wake-up.
- * - The polling -> WebSocket upgrade (`2probe` / `3probe` / `5`, noop to a
- *   pending GET).
- * - Heartbeat by the object's alarm: `2` every pingInterval, close when no
- *   `3` arrives within pingTimeout of the ping leaving (plus PONG_TRANSIT_MS
- *   once it has left). The alarm also enforces Socket.IO's connect timeout
- *   and the upgrade timeout, and notices a WebSocket lost across a restart.
+ * Owns the connection's transports and the Socket.IO session on top. The
+ * transports follow engine.io's own lines, one module each under ./engine/:
+ * - polling.ts: HTTP long-polling (one GET held open, one POST in flight);
+ * - websocket.ts: WebSocket with the hibernation API, and the polling ->
+ *   WebSocket upgrade (`2probe` / `3probe` / `5`);
+ * - heartbeat.ts: `2` every pingInterval, close when no `3` arrives in time.
+ * This object keeps the entry points (fetch, the WebSocket handlers, the
+ * alarm, the RPC methods), the session's storage (`meta`, `hb`, `sio`), the
+ * Socket.IO session and closing. The alarm runs the heartbeat and also
+ * enforces Socket.IO's connect timeout and the upgrade timeout, and notices
+ * a WebSocket lost across a restart.
  *
  * Closing deletes all of the object's storage (an unknown sid and a closed
  * one are the same 400 to a client).
@@ -21,108 +20,29 @@
 import { DurableObject } from "cloudflare:workers";
 import { createDb } from "../db/client";
 import type { Env } from "../env";
-import { readCapped } from "../lib/body-limit";
+import { drainBody } from "../lib/body-limit";
 import { config } from "../lib/config";
 import { complianceSocketApp, echoEngineApp } from "../realtime/compliance";
 import type { EventArgs } from "../realtime/emit";
-import {
-  decodeFrame,
-  decodePayloadText,
-  encodeFrame,
-  encodePayloadText,
-  frameSize,
-  openPacket,
-  type Packet,
-  type Transport,
-} from "../realtime/engine/codec";
-import { corsHeaders, ENGINE_ERRORS, engineError, GATEWAY_HEADERS, type SessionKind } from "../realtime/gateway";
+import { encodeFrame, encodePayloadText, openPacket, type Packet, type Transport } from "../realtime/engine/codec";
+import { ENGINE_ERRORS, engineError, GATEWAY_HEADERS, type SessionKind } from "../realtime/gateway";
 import { productApp } from "../realtime/socket/app";
-import { type HandshakeInfo, ProtocolError, type SioState, SocketServer } from "../realtime/socket/server";
+import { ProtocolError, type SioState, SocketServer } from "../realtime/socket/server";
+import { HeartbeatClock } from "./engine/heartbeat";
+import type { CloseOptions, Meta, SessionHost } from "./engine/host";
+import { PollingTransport, textResponse } from "./engine/polling";
+import { safeClose, UPGRADE_SETTLE_MS, WebSocketTransport } from "./engine/websocket";
 
-interface Meta {
-  sid: string;
-  kind: SessionKind;
-  /** the transport carrying packets now */
-  transport: Transport;
-  pingInterval: number;
-  pingTimeout: number;
-  maxPayload: number;
-  handshake: HandshakeInfo;
-  /** Socket.IO: close unless a namespace is joined by then */
-  connectDeadline: number | null;
-}
-
-/** `ping`: send a ping at `at`; `pong`: a ping is out, close unless the pong arrives by `at`. */
-interface Heartbeat {
-  phase: "ping" | "pong";
-  at: number;
-  /** pong phase: the ping has left (WebSocket frame, or the GET response that carried it) */
-  sent?: boolean;
-}
-
-/**
- * Time a delivered ping and its pong spend in transit (proxy, Worker, the
- * session object's input and output gates), added to pingTimeout once the
- * ping has actually left. A ping still waiting for a GET keeps the plain
- * pingTimeout: a client that does not poll is late by its own doing.
- */
-export const PONG_TRANSIT_MS = 100;
-
-interface WsAttachment {
-  role: "main" | "probe";
-  /** heartbeat of a WebSocket session (kept with the socket so hibernation needs no storage write) */
-  hb?: Heartbeat;
-  /** main: the client has sent at least one message on it */
-  heard?: boolean;
-  /** probe: `3probe` was sent */
-  probed?: boolean;
-  /** probe: give up on the upgrade at this time */
-  deadline?: number;
-}
-
-/** How long after a client's close a GET sent with it still gets its noop (see EngineSession.lateGet). */
-const LATE_GET_MS = 1_000;
-
-/** How long a client may take between opening the probe WebSocket and sending `5`. */
-export const UPGRADE_TIMEOUT_MS = 10_000;
-
-/**
- * A polling GET (or another WebSocket) that arrives while a probe WebSocket
- * is open waits at most this long for the upgrade to finish. The probe's
- * frames and the request reach the object by different connections, so a
- * request sent after `2probe` and `5` can arrive before them; once they are
- * handled it is answered as a request to an upgraded session (400 for a
- * GET, accepted-then-closed for a WebSocket). (A conforming client has
- * nothing to send at that point: it pauses polling before it sends `5`.)
- */
-export const UPGRADE_SETTLE_MS = 100;
+export { PONG_TRANSIT_MS } from "./engine/heartbeat";
+export { UPGRADE_SETTLE_MS, UPGRADE_TIMEOUT_MS } from "./engine/websocket";
 
 const QUERY_NOISE = new Set(["EIO", "transport", "sid", "t", "b64", "j"]);
 
-const TEXT = "text/plain; charset=UTF-8";
-
 export class EngineSession extends DurableObject<Env> {
   private meta: Meta | null;
-  private hbCache: Heartbeat | null = null;
-  /** outgoing packets waiting for a polling GET */
-  private buffer: Packet[] = [];
-  private pendingGet: { resolve: (r: Response) => void; cors: Record<string, string> } | null = null;
-  private postInFlight = false;
-  private flushScheduled = false;
   private closing = false;
   private alarmAt: number | null = null;
   private sioServer: SocketServer | null = null;
-  /** GETs waiting for an upgrade in progress to finish (see UPGRADE_SETTLE_MS) */
-  private upgradeWaiters: (() => void)[] = [];
-  /**
-   * What GETs arriving shortly after the session closed get, one payload
-   * each. The client closed its polling session with no GET pending: a GET
-   * it sent alongside the close (which may reach the object after it) gets
-   * the noop it would have got had it arrived first. The server closed it
-   * with packets still to deliver: they go first, the close packet in the
-   * next GET.
-   */
-  private lateGet: { sid: string; until: number; payloads: string[] } | null = null;
   /**
    * The session closed a WebSocket that never delivered a message (e.g. a
    * client that opened it and stayed silent until a timeout). workerd does
@@ -133,21 +53,52 @@ export class EngineSession extends DurableObject<Env> {
    * releases it at once.
    */
   private resetOnCloseReply = false;
+  /** what the transports and the heartbeat see of this object */
+  private readonly host: SessionHost;
+  private readonly polling: PollingTransport;
+  private readonly sockets: WebSocketTransport;
+  private readonly heartbeat: HeartbeatClock;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.meta = ctx.storage.kv.get<Meta>("meta") ?? null;
+    const self = this;
+    this.host = {
+      ctx,
+      env,
+      get meta() {
+        return self.meta;
+      },
+      get closing() {
+        return self.closing;
+      },
+      get polling() {
+        return self.polling;
+      },
+      get sockets() {
+        return self.sockets;
+      },
+      get heartbeat() {
+        return self.heartbeat;
+      },
+      saveMeta: () => {
+        if (this.meta) this.ctx.storage.kv.put("meta", this.meta);
+      },
+      onPacket: (packet) => this.onPacket(packet),
+      send: (packets) => this.send(packets),
+      closeSession: (reason, opts) => this.closeSession(reason, opts),
+      scheduleAlarm: () => this.scheduleAlarm(),
+    };
+    this.polling = new PollingTransport(this.host);
+    this.sockets = new WebSocketTransport(this.host);
+    this.heartbeat = new HeartbeatClock(this.host);
   }
 
   // ---- requests from the gateway ----
 
   async fetch(request: Request): Promise<Response> {
     const response = await this.serve(request);
-    // An answer that never read the body (a POST to an unknown or closed session, to a
-    // WebSocket session, a refused POST, …) drains it first: cancelling is not enough, the
-    // gateway's forwarding of that body then fails after the answer, logged by workerd as an
-    // uncaught "Can't read from request stream after response has been sent" (found by the
-    // packet fuzz).
+    // an answer that never read the body (unknown or closed session, refused POST, …) drains it first
     if (!request.bodyUsed) await drainBody(request);
     return response;
   }
@@ -160,26 +111,23 @@ export class EngineSession extends DurableObject<Env> {
     if (handshakeSid) return this.handshake(request, url, handshakeSid, kind, transport);
 
     const meta = this.meta;
-    if (!meta && this.lateGet && request.method === "GET" && transport === "polling") {
-      const late = this.lateGet;
-      const payload = late.payloads.shift();
-      if (!late.payloads.length) this.lateGet = null;
-      if (payload !== undefined && late.sid === url.searchParams.get("sid") && Date.now() <= late.until) return this.text(request, payload);
+    if (!meta && request.method === "GET" && transport === "polling") {
+      const late = this.polling.lateAnswer(request, url.searchParams.get("sid"));
+      if (late) return late;
     }
     if (!meta || this.closing || meta.kind !== kind) return engineError(request, ENGINE_ERRORS.sessionUnknown);
-    const hb = this.heartbeat();
-    if (hb.phase === "pong" && Date.now() > hb.at) {
+    if (this.heartbeat.overdue(Date.now(), true)) {
       // The alarm is about to close it; a late client must not see it alive.
       await this.closeSession("ping timeout", { dead: true });
       return engineError(request, ENGINE_ERRORS.sessionUnknown);
     }
-    if (request.method === "GET" && meta.transport === "polling" && this.socketsBy("probe").length) {
-      await this.upgradeSettled(UPGRADE_SETTLE_MS);
+    if (request.method === "GET" && meta.transport === "polling" && this.sockets.upgrading()) {
+      await this.sockets.upgradeSettled(UPGRADE_SETTLE_MS);
       if (!this.meta || this.closing) return engineError(request, ENGINE_ERRORS.sessionUnknown);
     }
-    if (transport === "websocket") return this.openProbe(request);
+    if (transport === "websocket") return this.sockets.openProbe();
     if (meta.transport !== "polling") return engineError(request, ENGINE_ERRORS.badRequest);
-    return request.method === "GET" ? this.pollGet(request) : this.pollPost(request);
+    return request.method === "GET" ? this.polling.get(request) : this.polling.post(request);
   }
 
   private handshake(request: Request, url: URL, sid: string, kind: SessionKind, transport: Transport): Response {
@@ -204,7 +152,7 @@ export class EngineSession extends DurableObject<Env> {
     };
     this.meta = meta;
     this.ctx.storage.kv.put("meta", meta);
-    const hb: Heartbeat = { phase: "ping", at: now + meta.pingInterval };
+    const hb = this.heartbeat.first(now, meta.pingInterval);
     const open = openPacket({
       sid,
       upgrades: transport === "polling" ? ["websocket"] : [],
@@ -214,237 +162,30 @@ export class EngineSession extends DurableObject<Env> {
     });
 
     if (transport === "websocket") {
-      const pair = new WebSocketPair();
-      const [client, server] = [pair[0], pair[1]];
-      this.ctx.acceptWebSocket(server);
-      server.serializeAttachment({ role: "main", hb } satisfies WsAttachment);
-      this.hbCache = hb;
-      server.send(encodeFrame(open));
+      const response = this.sockets.acceptMain(open, hb);
       this.scheduleAlarm();
-      return new Response(null, { status: 101, webSocket: client });
+      return response;
     }
-    this.saveHeartbeat(hb);
+    this.heartbeat.save(hb);
     this.scheduleAlarm();
-    return this.text(request, encodePayloadText([open]));
-  }
-
-  // ---- HTTP long-polling ----
-
-  private pollGet(request: Request): Response | Promise<Response> {
-    if (this.pendingGet) {
-      // A second concurrent GET is a protocol error: it closes the session
-      // (the pending GET is completed with a close packet).
-      this.ctx.waitUntil(this.closeSession("transport error: overlapping polling GET"));
-      return engineError(request, ENGINE_ERRORS.badRequest);
-    }
-    if (this.probing()) return this.text(request, encodePayloadText([{ type: "noop" }]));
-    if (this.buffer.length) return this.text(request, this.takePayload());
-    return new Promise<Response>((resolve) => {
-      this.pendingGet = { resolve, cors: corsHeaders(request) };
-    });
-  }
-
-  private async pollPost(request: Request): Promise<Response> {
-    const meta = this.meta!;
-    if (request.method !== "POST") return engineError(request, ENGINE_ERRORS.badHandshakeMethod);
-    if (this.postInFlight) {
-      discardBody(request);
-      this.ctx.waitUntil(this.closeSession("transport error: overlapping polling POST"));
-      return engineError(request, ENGINE_ERRORS.badRequest);
-    }
-    if (Number(request.headers.get("content-length") ?? "0") > meta.maxPayload) {
-      discardBody(request);
-      this.ctx.waitUntil(this.closeSession("transport error: payload too large"));
-      return engineError(request, { code: 3, message: "Payload too large" }, 413);
-    }
-    this.postInFlight = true;
-    let body: string | null;
-    try {
-      // counted while it streams: reading stops at maxPayload bytes
-      const bytes = await readCapped(request.body, meta.maxPayload, () => new PayloadTooLarge()).catch((err) => {
-        if (err instanceof PayloadTooLarge) return null;
-        throw err;
-      });
-      body = bytes && new TextDecoder().decode(bytes);
-    } finally {
-      this.postInFlight = false;
-    }
-    if (!this.meta || this.closing) return engineError(request, ENGINE_ERRORS.sessionUnknown);
-    if (body === null) {
-      this.ctx.waitUntil(this.closeSession("transport error: payload too large"));
-      return engineError(request, { code: 3, message: "Payload too large" }, 413);
-    }
-    const packets = decodePayloadText(body);
-    if (!packets) {
-      this.ctx.waitUntil(this.closeSession("parse error"));
-      return engineError(request, ENGINE_ERRORS.badRequest);
-    }
-    for (const p of packets) {
-      if (!this.meta || this.closing) break;
-      this.onPacket(p);
-    }
-    return this.text(request, "ok", "text/html");
-  }
-
-  /**
-   * The packets of one polling response. Outside compliance mode a Socket.IO
-   * CONNECT answer ends its response: the client fires `connect` before the
-   * events queued behind it (connect-time events, recovery replays) arrive, so
-   * a listener added once `connect` fired still gets them, as over WebSocket.
-   */
-  private takePayload(): string {
-    const connectAt = config(this.env).compliance
-      ? -1
-      : this.buffer.findIndex((p) => p.type === "message" && typeof p.data === "string" && p.data.startsWith("0"));
-    const cut = connectAt >= 0 ? connectAt + 1 : this.buffer.length;
-    const out = this.buffer.slice(0, cut);
-    this.buffer = this.buffer.slice(cut);
-    this.pingLeaves(out);
-    return encodePayloadText(out);
-  }
-
-  private scheduleFlush() {
-    if (this.flushScheduled || !this.pendingGet) return;
-    this.flushScheduled = true;
-    // Packets sent in the same turn go out in one response.
-    queueMicrotask(() => {
-      this.flushScheduled = false;
-      if (!this.pendingGet || !this.buffer.length || this.probing()) return;
-      this.answerGet(this.takePayload());
-    });
-  }
-
-  private answerGet(payload: string) {
-    const pending = this.pendingGet;
-    if (!pending) return;
-    this.pendingGet = null;
-    pending.resolve(new Response(payload, { status: 200, headers: { "content-type": TEXT, ...pending.cors } }));
+    return textResponse(request, encodePayloadText([open]));
   }
 
   // ---- WebSocket (hibernatable) ----
 
-  private openProbe(request: Request): Response {
-    const meta = this.meta!;
-    // Already upgraded (or an upgrade under way): like the reference server,
-    // accept this WebSocket and close it at once; the session carries on.
-    if (meta.transport !== "polling" || this.socketsBy("probe").length) return refusedWebSocket("transport already upgraded");
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ role: "probe", probed: false, deadline: Date.now() + UPGRADE_TIMEOUT_MS } satisfies WsAttachment);
-    this.scheduleAlarm();
-    return new Response(null, { status: 101, webSocket: client });
-  }
-
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const meta = this.meta;
-    const att = ws.deserializeAttachment() as WsAttachment | null;
-    if (!meta || this.closing || !att) {
-      safeClose(ws, 1000, "session closed");
-      return;
-    }
-    if (att.role === "main" && !att.heard) ws.serializeAttachment({ ...att, heard: true } satisfies WsAttachment);
-    if (frameSize(message) > meta.maxPayload) {
-      if (att.role === "probe") return this.abortProbe(ws, 1009, "message too big");
-      await this.closeSession("transport error: message too big", { code: 1009 });
-      return;
-    }
-    // The runtime may reuse the message's buffer once this call returns; handlers run later.
-    const packet = decodeFrame(typeof message === "string" ? message : message.slice(0));
-    if (att.role === "probe") return this.onProbePacket(ws, att, packet);
-    if (packet.type === "error") {
-      await this.closeSession("parse error", { code: 1002 });
-      return;
-    }
-    this.onPacket(packet);
+    await this.sockets.message(ws, message);
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     safeClose(ws, code, reason);
-    await this.onSocketGone(ws, "transport close");
+    await this.sockets.gone(ws, "transport close");
     if (this.resetOnCloseReply && !this.meta) this.ctx.abort("engine session closed");
   }
 
   async webSocketError(ws: WebSocket): Promise<void> {
     safeClose(ws, 1011, "transport error");
-    await this.onSocketGone(ws, "transport error");
-  }
-
-  private async onSocketGone(ws: WebSocket, reason: string) {
-    const att = ws.deserializeAttachment() as WsAttachment | null;
-    if (att?.role === "probe") {
-      // Upgrade abandoned: polling carries on.
-      this.notifyUpgradeSettled();
-      this.scheduleFlush();
-      return;
-    }
-    if (this.meta?.transport === "websocket") await this.closeSession(reason, { clientInitiated: true });
-  }
-
-  private onProbePacket(ws: WebSocket, att: WsAttachment, packet: Packet) {
-    if (packet.type === "ping" && packet.data === "probe" && !att.probed) {
-      ws.send(encodeFrame({ type: "pong", data: "probe" }));
-      ws.serializeAttachment({ ...att, probed: true } satisfies WsAttachment);
-      // The client pauses polling: release its pending GET.
-      if (this.pendingGet) this.answerGet(encodePayloadText([{ type: "noop" }]));
-      return;
-    }
-    if (packet.type === "upgrade" && att.probed) {
-      const meta = this.meta!;
-      ws.serializeAttachment({ role: "main", hb: this.heartbeat(), heard: true } satisfies WsAttachment);
-      meta.transport = "websocket";
-      this.ctx.storage.kv.put("meta", meta);
-      this.ctx.storage.kv.delete("hb");
-      if (this.pendingGet) this.answerGet(encodePayloadText([{ type: "noop" }]));
-      const queued = this.buffer;
-      this.buffer = [];
-      for (const p of queued) ws.send(encodeFrame(p));
-      this.pingLeaves(queued);
-      this.scheduleAlarm();
-      this.notifyUpgradeSettled();
-      return;
-    }
-    this.abortProbe(ws, 1002, "invalid upgrade");
-  }
-
-  private abortProbe(ws: WebSocket, code: number, reason: string) {
-    safeClose(ws, code, reason);
-    this.notifyUpgradeSettled();
-    this.scheduleFlush();
-  }
-
-  /** Resolves when the upgrade in progress finishes or is abandoned, or after `ms`. */
-  private upgradeSettled(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.upgradeWaiters.push(done);
-    });
-  }
-
-  private notifyUpgradeSettled() {
-    const waiters = this.upgradeWaiters;
-    this.upgradeWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  private socketsBy(role: WsAttachment["role"]): WebSocket[] {
-    return this.ctx.getWebSockets().filter((ws) => {
-      const att = ws.deserializeAttachment() as WsAttachment | null;
-      return att?.role === role && ws.readyState <= WebSocket.OPEN;
-    });
-  }
-
-  private mainSocket(): WebSocket | undefined {
-    return this.socketsBy("main")[0];
-  }
-
-  /** A probe answered `3probe` and the upgrade is not finished: polling gets noops. */
-  private probing(): boolean {
-    return this.socketsBy("probe").some((ws) => (ws.deserializeAttachment() as WsAttachment).probed);
+    await this.sockets.gone(ws, "transport error");
   }
 
   // ---- packets ----
@@ -452,8 +193,7 @@ export class EngineSession extends DurableObject<Env> {
   private onPacket(packet: Packet) {
     switch (packet.type) {
       case "pong":
-        this.saveHeartbeat({ phase: "ping", at: Date.now() + this.meta!.pingInterval });
-        this.scheduleAlarm();
+        this.heartbeat.pong();
         return;
       case "ping":
         // Engine.IO v4 clients do not ping; answer anyway, like the reference server.
@@ -489,7 +229,7 @@ export class EngineSession extends DurableObject<Env> {
     const meta = this.meta;
     if (!meta || this.closing) return false;
     if (meta.transport === "websocket") {
-      const ws = this.mainSocket();
+      const ws = this.sockets.main();
       if (!ws) {
         this.ctx.waitUntil(this.closeSession("transport close"));
         return false;
@@ -497,8 +237,7 @@ export class EngineSession extends DurableObject<Env> {
       for (const p of packets) ws.send(encodeFrame(p));
       return true;
     }
-    this.buffer.push(...packets);
-    this.scheduleFlush();
+    this.polling.push(packets);
     return true;
   }
 
@@ -542,7 +281,7 @@ export class EngineSession extends DurableObject<Env> {
     if (!meta || this.closing || meta.kind !== "socket") return false;
     const sio = this.sio();
     if (!sio.accepts(nsp)) return false;
-    if (meta.transport === "websocket" && !this.mainSocket()) {
+    if (meta.transport === "websocket" && !this.sockets.main()) {
       await this.closeSession("transport close");
       return false;
     }
@@ -562,45 +301,21 @@ export class EngineSession extends DurableObject<Env> {
       open: !!meta && !this.closing,
       transport: meta?.transport ?? null,
       namespaces: meta?.kind === "socket" && !this.closing ? this.sio().namespaces() : [],
-      heartbeat: meta ? this.heartbeat() : null,
-      buffered: this.buffer.length,
-      pendingGet: !!this.pendingGet,
+      heartbeat: meta ? this.heartbeat.current() : null,
+      buffered: this.polling.buffered,
+      pendingGet: this.polling.hasPendingGet,
+      postInFlight: this.polling.postPending,
       alarm: await this.ctx.storage.getAlarm(),
     };
   }
 
-  // ---- heartbeat, timeouts, close ----
-
-  private heartbeat(): Heartbeat {
-    if (this.hbCache) return this.hbCache;
-    const meta = this.meta;
-    let hb: Heartbeat | undefined;
-    if (meta?.transport === "websocket") hb = (this.mainSocket()?.deserializeAttachment() as WsAttachment | null)?.hb;
-    else hb = this.ctx.storage.kv.get<Heartbeat>("hb");
-    this.hbCache = hb ?? { phase: "ping", at: Date.now() + (meta?.pingInterval ?? 25_000) };
-    return this.hbCache;
-  }
-
-  private saveHeartbeat(hb: Heartbeat) {
-    this.hbCache = hb;
-    if (!this.meta || this.closing) return;
-    if (this.meta.transport === "websocket") {
-      const ws = this.mainSocket();
-      if (ws) ws.serializeAttachment({ ...(ws.deserializeAttachment() as WsAttachment), hb } satisfies WsAttachment);
-    } else {
-      this.ctx.storage.kv.put("hb", hb);
-    }
-  }
+  // ---- timeouts, close ----
 
   private scheduleAlarm() {
     const meta = this.meta;
     if (!meta || this.closing) return;
-    const times = [this.heartbeat().at];
+    const times = [this.heartbeat.current().at, ...this.sockets.probeDeadlines()];
     if (meta.connectDeadline !== null) times.push(meta.connectDeadline);
-    for (const ws of this.socketsBy("probe")) {
-      const d = (ws.deserializeAttachment() as WsAttachment).deadline;
-      if (d) times.push(d);
-    }
     const next = Math.min(...times);
     if (next === this.alarmAt) return;
     this.alarmAt = next;
@@ -615,15 +330,12 @@ export class EngineSession extends DurableObject<Env> {
       return;
     }
     const now = Date.now();
-    if (meta.transport === "websocket" && !this.mainSocket()) {
+    if (meta.transport === "websocket" && !this.sockets.main()) {
       // e.g. the runtime restarted and the socket is gone
       await this.closeSession("transport close");
       return;
     }
-    for (const ws of this.socketsBy("probe")) {
-      const d = (ws.deserializeAttachment() as WsAttachment).deadline;
-      if (d && now >= d) this.abortProbe(ws, 1000, "upgrade timeout");
-    }
+    this.sockets.expireProbes(now);
     if (meta.connectDeadline !== null && now >= meta.connectDeadline) {
       if (meta.kind === "socket" && this.sio().namespaces().length === 0) {
         await this.closeSession("connect timeout");
@@ -632,8 +344,7 @@ export class EngineSession extends DurableObject<Env> {
       meta.connectDeadline = null;
       this.ctx.storage.kv.put("meta", meta);
     }
-    const hb = this.heartbeat();
-    if (hb.phase === "pong" && now >= hb.at) {
+    if (this.heartbeat.overdue(now)) {
       await this.closeSession("ping timeout", { dead: true });
       return;
     }
@@ -643,115 +354,28 @@ export class EngineSession extends DurableObject<Env> {
       await this.closeSession("token expired");
       return;
     }
-    if (hb.phase === "ping" && now >= hb.at) {
-      // pingTimeout counts from when the ping is actually sent: now over a
-      // WebSocket or to a pending GET, else when a GET picks it up
-      const leaves = meta.transport === "websocket" || (!!this.pendingGet && !this.probing());
-      this.saveHeartbeat({ phase: "pong", at: now + meta.pingTimeout + (leaves ? PONG_TRANSIT_MS : 0), sent: leaves });
-      this.send([{ type: "ping" }]);
-    }
-    this.scheduleAlarm();
-  }
-
-  /** `packets` just left: if the ping awaiting its pong is among them, its timeout starts now. */
-  private pingLeaves(packets: Packet[]) {
-    const hb = this.heartbeat();
-    if (hb.phase !== "pong" || hb.sent || !packets.some((p) => p.type === "ping" && p.data === undefined)) return;
-    this.saveHeartbeat({ phase: "pong", at: Date.now() + this.meta!.pingTimeout + PONG_TRANSIT_MS, sent: true });
+    this.heartbeat.pingIfDue(now);
     this.scheduleAlarm();
   }
 
   /**
-   * Ends the session: a pending GET gets `1` (`6` when the client asked to
-   * close; the 400 of an unknown session when the client is presumed dead,
-   * i.e. it missed the ping), WebSockets are closed, every joined namespace
+   * Ends the session: the polling side answers its GETs (see
+   * PollingTransport.close), WebSockets are closed, every joined namespace
    * disconnects (presence detaches), and storage is wiped.
    */
-  private async closeSession(reason: string, opts: { clientInitiated?: boolean; dead?: boolean; code?: number } = {}): Promise<void> {
+  private async closeSession(reason: string, opts: CloseOptions = {}): Promise<void> {
     const meta = this.meta;
     if (!meta || this.closing) return;
-    const main = meta.transport === "websocket" ? this.mainSocket() : undefined;
-    if (main && !(main.deserializeAttachment() as WsAttachment | null)?.heard) this.resetOnCloseReply = true;
+    if (meta.transport === "websocket" && this.sockets.mainSilent()) this.resetOnCloseReply = true;
     const sio = meta.kind === "socket" ? this.sio() : null;
     this.closing = true;
-    this.notifyUpgradeSettled();
-    const late = (payloads: string[]) => (this.lateGet = { sid: meta.sid, until: Date.now() + LATE_GET_MS, payloads });
-    if (opts.clientInitiated && meta.transport === "polling" && !this.pendingGet) late([encodePayloadText([{ type: "noop" }])]);
-    if (this.pendingGet && opts.dead) {
-      const pending = this.pendingGet;
-      this.pendingGet = null;
-      pending.resolve(engineError(pending.cors, ENGINE_ERRORS.sessionUnknown));
-    }
-    if (!opts.clientInitiated && !opts.dead && meta.transport === "polling" && this.buffer.length) {
-      // A server-side close first delivers what was already sent (e.g. the ack explaining it), the close
-      // packet in the client's NEXT poll: socket.io-client hands a payload's packets on a tick later, so
-      // a close in the same payload would drop them (as the reference server, which drains first).
-      const sent = encodePayloadText(this.buffer);
-      const close = encodePayloadText([{ type: "close" }]);
-      if (this.pendingGet) {
-        this.answerGet(sent);
-        late([close]);
-      } else {
-        late([sent, close]);
-      }
-    }
-    if (this.pendingGet) this.answerGet(encodePayloadText([{ type: opts.clientInitiated ? "noop" : "close" }]));
-    this.buffer = [];
-    for (const ws of this.ctx.getWebSockets()) safeClose(ws, opts.code ?? 1000, reason.slice(0, 120));
+    this.sockets.notifyUpgradeSettled();
+    this.polling.close(meta, opts);
+    this.sockets.closeAll(opts.code ?? 1000, reason.slice(0, 120));
     this.meta = null;
-    this.hbCache = null;
+    this.heartbeat.forget();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     if (sio) await sio.close(reason);
-  }
-
-  private text(request: Request, body: string, type = TEXT): Response {
-    return new Response(body, { status: 200, headers: { "content-type": type, ...corsHeaders(request) } });
-  }
-}
-
-class PayloadTooLarge extends Error {}
-
-/** A refused request's body is not kept: `fetch` drains it before answering (see there). */
-function discardBody(_request: Request) {}
-
-/** Bodies drained at most this far (chunks dropped as they come); a longer one is cancelled. */
-const DRAIN_LIMIT = 4 * 1024 * 1024;
-
-async function drainBody(request: Request): Promise<void> {
-  if (!request.body) return;
-  const reader = request.body.getReader();
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      size += value.byteLength;
-      if (size > DRAIN_LIMIT) return void (await reader.cancel().catch(() => {}));
-    }
-  } catch {
-    // the client went away: nothing to drain
-  }
-}
-
-/**
- * A WebSocket answered and closed straight away (standard API, not
- * hibernatable: the runtime ends the connection once the close handshake
- * is done).
- */
-function refusedWebSocket(reason: string): Response {
-  const pair = new WebSocketPair();
-  const server = pair[1];
-  server.accept();
-  server.close(1000, reason);
-  return new Response(null, { status: 101, webSocket: pair[0] });
-}
-
-function safeClose(ws: WebSocket, code: number, reason: string) {
-  const valid = code === 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006);
-  try {
-    ws.close(valid ? code : 1000, reason);
-  } catch {
-    // already closed
   }
 }

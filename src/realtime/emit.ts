@@ -16,10 +16,6 @@ export { userHub };
 export type EventArgs = [event: string, ...args: unknown[]];
 export type Outbound = EventArgs[] | Record<Dialect, EventArgs[]>;
 
-export function eventsFor(out: Outbound, dialect: Dialect): EventArgs[] {
-  return Array.isArray(out) ? out : out[dialect];
-}
-
 
 /** Who among a user's connections gets an emit, and what the user's hub records with it. */
 export interface EmitOptions {

@@ -29,7 +29,7 @@ import { Email, EntityId, UserRef } from "../lib/schemas";
 import { conversation003, conversationStart004, conversationSummary004, envelope } from "../views/conversation";
 import { message004 } from "../views/message";
 import { metadataView } from "../views/friend";
-import { SinceQuery } from "./messages";
+import { SinceQuery } from "../lib/message-inputs";
 
 const conversationsRouter = createRouter();
 const tags = ["Conversations"];

@@ -23,10 +23,10 @@ import {
 import { ApiError, as422, describeZodError, errorBody } from "../lib/errors";
 import { bearer, createRouter, described, ok, jsonBody } from "../lib/http";
 import { Envelope, Message001, Message003, Message004, MessagePage003, UnreadCount } from "../views/schemas";
-import { fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, Text } from "../lib/message-inputs";
+import { fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, SinceQuery, Text } from "../lib/message-inputs";
 import { EntityId, pageQuery, UserRef } from "../lib/schemas";
 import { envelope } from "../views/conversation";
-import { message001, message003, message004 } from "../views/message";
+import { message001, message003, message004, messagePage003 } from "../views/message";
 
 const messagesRouter = createRouter();
 const tags = ["Messages"];
@@ -39,19 +39,6 @@ const MessageParam = z.object({ messageId: EntityId.openapi({ param: { name: "me
 // Real-time delivery of a new message is started by the conversation's
 // Durable Object when it stores the message (src/realtime/deliver.ts), for
 // every send path alike: routes only answer.
-
-/** A `since` query value: a sequence number or an ISO 8601 timestamp. */
-export const SinceQuery = z
-  .string()
-  .trim()
-  .refine((s) => parseSince(s) !== null, { message: "must be a message sequence number (seq) or an ISO 8601 timestamp" })
-  .optional()
-  .openapi({
-    description:
-      "Catch-up: only the messages after this point, oldest first (a `seq` of the last message you have, or an ISO 8601 time). " +
-      "`limit` caps the answer; ask again with the last `seq` while more remain.",
-    example: "42",
-  });
 
 // ---- 003: send to a conversation -------------------------------------------
 
@@ -233,20 +220,7 @@ messagesRouter.openapi(
       );
     }
     const result = await conversationHistory(c.env, c.req.valid("param").conversationId, c.var.auth.id, (page - 1) * limit, limit);
-    const totalPages = Math.ceil(result.total / limit);
-    return c.json(
-      envelope(200, "Messages retrieved successfully", {
-        messages: result.records.map(message003),
-        pagination: {
-          currentPage: page,
-          totalPages,
-          totalMessages: result.total,
-          hasNextPage: result.hasOlder,
-          hasPrevPage: page > 1,
-          limit,
-        },
-      }),
-    );
+    return c.json(envelope(200, "Messages retrieved successfully", messagePage003(result, page, limit)));
   },
 );
 

@@ -4,7 +4,8 @@
  * - `statusRouter` at /api/status: history entries and templates (owner only).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { setStatus, createHistoryEntry, deleteHistoryEntry } from "../domain/status";
+import { createHistoryEntry, deleteHistoryEntry, setStatus } from "../domain/status";
+import { armStatusTimer } from "../domain/status-timer";
 import { applyTemplate, createTemplate, deleteTemplate, updateTemplate } from "../domain/templates";
 import { userRefCondition } from "../domain/users";
 import { requireVisibleStatusOwner } from "../domain/visibility";
@@ -55,13 +56,14 @@ statusManagementRouter.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const { user } = await setStatus(c.env, c.var.db, c.var.auth.id, {
+    const { changed, user } = await setStatus(c.env, c.var.db, c.var.auth.id, {
       status: body.status,
       customStatus: body.customStatus,
       duration: body.duration,
       statusUntil: body.statusUntil,
       source: "user",
     });
+    if (changed) await armStatusTimer(c.env, user.id);
     return c.json({ success: true, data: statusView(user) });
   },
 );

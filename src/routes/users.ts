@@ -6,7 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { statusHistory, statusSchedules, statusTemplates } from "../db/schema";
 import { peopleChanged } from "../domain/conversations";
-import { armStatusTimer } from "../domain/status";
+import { armStatusTimer } from "../domain/status-timer";
 import { requireRecentAuth, searchUsers, updateProfile } from "../domain/users";
 import { PASSWORD_MAX } from "../lib/body-limit";
 import { config } from "../lib/config";

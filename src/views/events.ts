@@ -11,17 +11,15 @@
  *                       (+ readBy when status is "read")
  * - `joined_conversation` / `left_conversation` (004): `{conversation_id}`
  */
-import type { User } from "../db/schema";
 import type { Dialect } from "../lib/tokens";
-import type { MessageRecord } from "../domain/message-model";
+import type { MessageRecord, Person, PersonRef } from "../domain/message-model";
 import type { EventArgs } from "../realtime/emit";
 import { iso } from "./common";
 import { message001, message002, message004 } from "./message";
 
-type Person = Pick<User, "id" | "userId" | "name" | "email">;
 
 /** What the other members of a conversation see when `user` starts or stops typing, per dialect. */
-export function typingEvents(user: Person, conversationId: string, isTyping: boolean): Record<Dialect, EventArgs[]> {
+export function typingEvents(user: PersonRef, conversationId: string, isTyping: boolean): Record<Dialect, EventArgs[]> {
   return {
     standard: [
       ["typingStatus", { senderId: user.id, isTyping, conversationId }],
@@ -31,7 +29,7 @@ export function typingEvents(user: Person, conversationId: string, isTyping: boo
   };
 }
 
-export const userTyping004 = (user: Person, conversationId: string, typing: boolean) => ({
+export const userTyping004 = (user: PersonRef, conversationId: string, typing: boolean) => ({
   conversation_id: conversationId,
   user_email: user.email,
   user_id: user.id,
@@ -45,7 +43,7 @@ export function messageStatusPayload(
   m: { messageId: string; conversationId: string; seq: number },
   status: StatusValue,
   at: Date,
-  readBy?: Person,
+  readBy?: PersonRef,
 ) {
   return {
     messageId: m.messageId,
@@ -60,7 +58,7 @@ export function messageStatusPayload(
 }
 
 /** 002 `message_read` (to the sender of the message that was read). */
-export function messageRead002(messageId: string, conversationId: string, reader: Person, readAt: Date) {
+export function messageRead002(messageId: string, conversationId: string, reader: PersonRef, readAt: Date) {
   return {
     messageId,
     conversationId,
@@ -70,7 +68,7 @@ export function messageRead002(messageId: string, conversationId: string, reader
 }
 
 /** 004 `marked_as_read`. */
-export function markedAsRead004(conversationId: string, reader: Person) {
+export function markedAsRead004(conversationId: string, reader: PersonRef) {
   return { conversation_id: conversationId, user_email: reader.email, user_id: reader.id };
 }
 
@@ -118,7 +116,7 @@ export type MembershipChange =
  * `{conversationId, conversation_id, by, members?, userId?, name?}` (members
  * as user objects).
  */
-export function membershipEvents(change: MembershipChange, conversationId: string, people: Map<string, Person & Partial<Pick<User, "username" | "profileImage">>>): Record<Dialect, EventArgs[]> {
+export function membershipEvents(change: MembershipChange, conversationId: string, people: Map<string, PersonRef & Partial<Person>>): Record<Dialect, EventArgs[]> {
   const ref = (id: string) => {
     const p = people.get(id);
     return p ? { _id: p.id, userId: p.userId, name: p.name, email: p.email } : { _id: id };

@@ -11,7 +11,7 @@
  * A deleted message keeps its row, but its text, attachment and payload are
  * never served: text is "" and attachment/fileUrl/payload are null.
  */
-import type { Message, MessageRecord, SeenEntry } from "../domain/message-model";
+import type { Message, MessagePage, MessageRecord, SeenEntry } from "../domain/message-model";
 import type { Outbound } from "../realtime/emit";
 import { iso } from "./common";
 import { userRef } from "./user";
@@ -138,6 +138,21 @@ export function message003(r: MessageRecord) {
 }
 
 /** 004 message (REST `/api/conversations/{id}/messages`, `/api/messages/send`, socket `new_message`). */
+/** 003's page of a conversation, `{messages, pagination}` (REST `GET /api/messages/conversation/:id` and socket `getMessages`). */
+export function messagePage003(result: MessagePage, page: number, limit: number) {
+  return {
+    messages: result.records.map(message003),
+    pagination: {
+      currentPage: page,
+      totalPages: Math.ceil(result.total / limit),
+      totalMessages: result.total,
+      hasNextPage: result.hasOlder,
+      hasPrevPage: page > 1,
+      limit,
+    },
+  };
+}
+
 export function message004(r: MessageRecord) {
   const m = r.message;
   return {

@@ -5,6 +5,7 @@
  * `lastSeen`/`last_seen`. Every user object carries both `_id` and `userId`.
  */
 import type { User } from "../db/schema";
+import type { Person } from "../domain/message-model";
 import { iso } from "./common";
 
 /**
@@ -80,7 +81,7 @@ export function userSearchResult(u: User, opts: { hidePresence: boolean }) {
 }
 
 /** A short member reference (003 `members`, `senderId`). */
-export function userRef(u: Pick<User, "id" | "userId" | "name" | "email" | "profileImage" | "username">) {
+export function userRef(u: Person) {
   return {
     _id: u.id,
     userId: u.userId,

@@ -44,6 +44,8 @@ afterAll(async () => {
 /** pingInterval + pingTimeout of the compliance configuration */
 const GIVE_UP_MS = 300 + 200;
 
+const sleepUntil = (t: number) => sleep(Math.max(0, t - Date.now()));
+
 async function pollingSid(path: string) {
   const res = await request(base, `${path}?EIO=4&transport=polling`);
   expect(res.status).toBe(200);
@@ -84,11 +86,18 @@ describe("heartbeat over polling", () => {
   });
 
   it("a ping picked up late by a GET gives the client pingTimeout from then to answer", async () => {
+    // The timing is what is under test. Each wait is measured from a moment
+    // the server's own clock cannot precede: the handshake happened before its
+    // answer arrived, the ping left no earlier than the GET was sent.
     const sid = await pollingSid("/engine.io/");
+    const opened = Date.now();
     const poll = () => request(base, `/engine.io/?EIO=4&transport=polling&sid=${sid}`);
-    await sleep(350); // the ping (due at 300 ms) waits in the session for a GET
+    await sleepUntil(opened + 350); // the ping (due 300 ms after the handshake) waits in the session for a GET
+    const polled = Date.now();
     expect(await poll()).toEqual({ status: 200, body: "2" });
-    await sleep(180); // past 300 + 200 ms since the handshake, but not since the ping left
+    // past 300 + 200 ms since the handshake, but not pingTimeout (+ transit) since the ping left
+    await sleepUntil(opened + GIVE_UP_MS + 10);
+    expect(Date.now()).toBeLessThan(polled + 250); // else this run was too slow to show it
     expect(await request(base, `/engine.io/?EIO=4&transport=polling&sid=${sid}`, { method: "POST", body: "3" })).toEqual({ status: 200, body: "ok" });
     // and the session carries on: the next ping comes
     expect(await poll()).toEqual({ status: 200, body: "2" });

@@ -1,11 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { createExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
 import { objectId } from "../../src/lib/ids";
 import { issueToken } from "../../src/lib/tokens";
-import { api, BASE, registerUser, uniquePhone } from "./helpers";
+import { api, BASE, countingApp, makeUser, registerUser, uniquePhone } from "./helpers";
+import { onError } from "../../src/lib/errors";
+import { DrizzleQueryError } from "drizzle-orm/errors";
+import { Hono } from "hono";
 
 /** A 004 form login against the Worker with some vars changed (the operator's configuration). */
 async function formLoginWith(vars: Record<string, string>, form: Record<string, string>) {
@@ -196,5 +199,48 @@ describe("tokens", () => {
       .setExpirationTime("1h")
       .sign(key);
     expect((await api("GET", "/api/users/me", { token: foreign })).status).toBe(401);
+  });
+});
+
+describe("D1 round trips per request", () => {
+  it("the caller's own row is read once, by the auth middleware", async () => {
+    const u = await makeUser();
+    const call = countingApp();
+    const me = await call("GET", "/api/users/me", u.token);
+    expect(me).toMatchObject({ status: 200, roundTrips: 1 });
+    expect(me.body._id).toBe(u._id);
+    const status = await call("GET", "/api/status-management", u.token);
+    expect(status).toMatchObject({ status: 200, roundTrips: 1 });
+    expect(status.body.data.userId).toBe(u.userId);
+    const data = await call("GET", `/api/users/${u.userId}/data`, u.token);
+    expect(data).toMatchObject({ status: 200, roundTrips: 1 });
+    expect(data.body.data._id).toBe(u._id);
+    // owner-only list: auth + one batch (page and count)
+    const history = await call("GET", `/api/users/${u._id}/history`, u.token);
+    expect(history).toMatchObject({ status: 200, roundTrips: 2 });
+  });
+});
+
+describe("unexpected errors", () => {
+  it("a failed query is logged without its bound values, and answered as a plain 500", async () => {
+    const app = new Hono();
+    const hash = "scrypt$16384$8$1$c2FsdA==$c2VjcmV0LWhhc2g=";
+    app.get("/", () => {
+      throw new DrizzleQueryError('insert into "users" ("email", "password_hash") values (?, ?)', ["a@example.com", hash], new Error("D1_ERROR: disk I/O error"));
+    });
+    app.onError(onError);
+    const spy = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const res = await app.request("/");
+      expect(res.status).toBe(500);
+      expect(await res.json()).toMatchObject({ success: false, statusCode: 500, message: "Internal server error" });
+      const logged = spy.mock.calls.map((args) => args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" ")).join("\n");
+      expect(logged).toContain('insert into "users"');
+      expect(logged).toContain("disk I/O error");
+      expect(logged).not.toContain(hash);
+      expect(logged).not.toContain("a@example.com");
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { conversationMetadata, friendships } from "../../src/db/schema";
 import { objectId } from "../../src/lib/ids";
-import { api, makeUser, type TestUser } from "./helpers";
+import { api, countingApp, insertUsers, makeUser, type TestUser } from "./helpers";
 
 const db = createDb(env.DB);
 const block = (blocker: TestUser, other: TestUser) =>
@@ -339,5 +339,33 @@ describe("route order", () => {
     expect((await api("POST", "/api/contacts/filter", { token: me.token, body: { phoneNumbers: [] } })).status).toBe(200);
     expect((await api("POST", "/api/contacts/status-list", { token: me.token, body: { contactIds: [] } })).status).toBe(200);
     expect((await api("GET", `/api/contacts/phone/${encodeURIComponent("+44 20 7946 0333")}/status`, { token: me.token })).status).toBe(404);
+  });
+});
+
+describe("lists longer than D1's 100 bound parameters", () => {
+  it("POST /api/contacts/status-list with 200 ids (half UUIDs) lists every one in request order", async () => {
+    const me = await makeUser();
+    const rows = await insertUsers(200);
+    const refs = rows.map((r, i) => (i % 2 ? r.userId : r.id));
+    const r = await api("POST", "/api/contacts/status-list", { token: me.token, body: { contactIds: refs } });
+    expect(r.status).toBe(200);
+    expect(r.body.data.map((u: any) => u._id)).toEqual(rows.map((x) => x.id));
+  });
+});
+
+describe("D1 round trips per request", () => {
+  it("POST /api/contacts/filter with 200 numbers (the most per request) is one batch after auth, and finds the registered ones in list order", async () => {
+    const me = await makeUser();
+    const [a, b] = [await makeUser(), await makeUser()];
+    const numbers = Array.from({ length: 198 }, (_, i) => `+1 (303) 555-${String(i).padStart(4, "0")}`);
+    numbers.splice(50, 0, b.phoneNumber);
+    numbers.splice(150, 0, a.phoneNumber);
+    const call = countingApp();
+    const r = await call("POST", "/api/contacts/filter", me.token, { phoneNumbers: numbers });
+    expect(r).toMatchObject({ status: 200, roundTrips: 2 });
+    expect(r.body.users.map((u: any) => u._id)).toEqual([b._id, a._id]);
+    const list = await call("POST", "/api/contacts/status-list", me.token, { contactIds: [a.userId, b._id, ...Array.from({ length: 200 }, () => objectId())] });
+    expect(list.status).toBe(200);
+    expect(list.body.data.map((u: any) => u._id)).toEqual([a._id, b._id]);
   });
 });

@@ -4,7 +4,11 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, makeUser, type TestUser } from "./helpers";
+import { api, countingApp, insertUsers, makeUser, type TestUser } from "./helpers";
+import { createDb } from "../../src/db/client";
+import { conversationMetadata, friendships } from "../../src/db/schema";
+import { blockersAmong } from "../../src/domain/relations";
+import { objectId } from "../../src/lib/ids";
 
 async function request(from: TestUser, body: Record<string, unknown>) {
   return api("POST", "/api/friends/requests", { token: from.token, body });
@@ -144,5 +148,56 @@ describe("friend requests", () => {
     // and they can become friends again
     await befriend(b, a);
     expect((await friendsOf(a)).map((f) => f._id)).toEqual([b._id]);
+  });
+});
+
+describe("lists longer than D1's 100 bound parameters", () => {
+  it("GET /api/friends with 120 friends answers all of them, presence hidden only where the friend blocked the caller", async () => {
+    const me = await makeUser();
+    const friends = await insertUsers(120, true);
+    const d = createDb(env.DB);
+    await d.batch(
+      friends.map((f) =>
+        d.insert(friendships).values([
+          { userId: me._id, friendId: f.id },
+          { userId: f.id, friendId: me._id },
+        ]),
+      ) as [any, ...any[]],
+    );
+    await d.insert(conversationMetadata).values({ id: objectId(), userId: friends[7].id, otherUserId: me._id, isBlocked: true });
+
+    const r = await api("GET", "/api/friends", { token: me.token });
+    expect(r.status).toBe(200);
+    expect(r.body.friends).toHaveLength(120);
+    const blocker = r.body.friends.find((f: any) => f._id === friends[7].id);
+    expect(blocker).toMatchObject({ isOnline: false, lastSeen: null });
+    expect(r.body.friends.filter((f: any) => f.isOnline === true)).toHaveLength(119);
+  });
+
+  it("blockersAmong checks 150 candidates", async () => {
+    const me = await makeUser();
+    const rows = await insertUsers(150);
+    await createDb(env.DB).insert(conversationMetadata).values({ id: objectId(), userId: rows[140].id, otherUserId: me._id, isBlocked: true });
+    const blockers = await blockersAmong(createDb(env.DB), me._id, rows.map((r) => r.id));
+    expect([...blockers]).toEqual([rows[140].id]);
+  });
+});
+
+describe("D1 round trips per request", () => {
+  it("POST /api/friends/requests: auth, target, one batch of checks, insert", async () => {
+    const [a, b] = [await makeUser(), await makeUser()];
+    const call = countingApp();
+    const sent = await call("POST", "/api/friends/requests", a.token, { userId: b.userId });
+    expect(sent).toMatchObject({ status: 201, roundTrips: 4 });
+    expect(sent.body).toMatchObject({ status: "pending", from: { _id: a._id, name: a.name }, to: { _id: b._id, name: b.name } });
+    expect((await call("POST", "/api/friends/requests", a.token, { userId: b._id })).status).toBe(409);
+    const back = await call("POST", "/api/friends/requests", b.token, { userId: a._id });
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ status: "accepted", from: { _id: a._id }, to: { _id: b._id } });
+    const again = await call("POST", "/api/friends/requests", a.token, { userId: b._id });
+    expect(again).toMatchObject({ status: 409, body: { message: "Already friends" } });
+    const c = await makeUser();
+    await createDb(env.DB).insert(conversationMetadata).values({ id: objectId(), userId: c._id, otherUserId: a._id, isBlocked: true });
+    expect(await call("POST", "/api/friends/requests", a.token, { userId: c._id })).toMatchObject({ status: 403, body: { message: "Access denied" } });
   });
 });

@@ -3,11 +3,13 @@ import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { createDb } from "../../src/db/client";
-import { conversations } from "../../src/db/schema";
+import { conversations, users } from "../../src/db/schema";
 import { pairKey } from "../../src/domain/conversations";
 import { conversationRoom } from "../../src/objects/stubs";
 import { handlerFor, type SocketContext } from "../../src/realtime/events";
 import "../../src/realtime/handlers";
+import { createApp } from "../../src/app";
+import { objectId, uuid } from "../../src/lib/ids";
 
 export const BASE = "http://example.com";
 
@@ -162,4 +164,70 @@ export async function pairMessages(aId: string, bId: string): Promise<StoredMess
 export async function withinOneRateWindow(needMs: number): Promise<void> {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < needMs) await new Promise((r) => setTimeout(r, left + 50));
+}
+
+/** `n` plain user rows, inserted in one batch (no token needed). */
+export async function insertUsers(n: number, isOnline = false) {
+  const rows = Array.from({ length: n }, (_, i) => ({
+    id: objectId(),
+    userId: uuid(),
+    name: `Bulk ${String(i).padStart(3, "0")}`,
+    username: `bulk-${crypto.randomUUID().slice(0, 13)}`,
+    isOnline,
+  }));
+  const d = createDb(env.DB);
+  await d.batch(rows.map((r) => d.insert(users).values(r)) as [any, ...any[]]);
+  return rows;
+}
+
+/**
+ * The REST app over a D1 binding that counts the statements it runs (a batch
+ * counts once: it is one round trip).
+ */
+export function countingApp() {
+  const counter = { roundTrips: 0 };
+  const real = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (stmt: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(stmt, {
+      get(target, prop) {
+        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args));
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        if (prop === "all" || prop === "run" || prop === "raw" || prop === "first") {
+          return (...args: unknown[]) => {
+            counter.roundTrips++;
+            return value.apply(target, args);
+          };
+        }
+        return value.bind(target);
+      },
+    });
+    real.set(proxy, stmt);
+    return proxy;
+  };
+  const DB = new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "prepare") return (query: string) => wrap(target.prepare(query));
+      if (prop === "batch")
+        return (stmts: D1PreparedStatement[]) => {
+          counter.roundTrips++;
+          return target.batch(stmts.map((s) => real.get(s) ?? s));
+        };
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const app = createApp();
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    counter.roundTrips = 0;
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await app.fetch(
+      new Request(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+      { ...env, DB },
+      { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
+    );
+    return { status: res.status, body: (await res.json()) as any, roundTrips: counter.roundTrips };
+  };
+  return call;
 }

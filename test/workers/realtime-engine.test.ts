@@ -9,7 +9,7 @@ import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeUser } from "./helpers";
 import { PONG_TRANSIT_MS } from "../../src/objects/engine-session";
-import { eio, engineStub, hubStub, poll, pollingHandshake, push, sleep, within, WsClient, wsHandshake } from "./realtime-helpers";
+import { eio, engineStub, hubStub, poll, pollingHandshake, push, waitFor, within, WsClient, wsHandshake } from "./realtime-helpers";
 
 const PING_INTERVAL = 25_000;
 const PING_TIMEOUT = 20_000;
@@ -102,9 +102,8 @@ describe("long-polling", () => {
     const sid = await echoSession();
     let done = false;
     const pending = echoFetch(sid).then(async (r) => ((done = true), r.text()));
-    await sleep(50);
+    await waitFor(async () => (await engineStub(sid).inspect()).pendingGet, "the GET to be held");
     expect(done).toBe(false);
-    expect((await engineStub(sid).inspect()).pendingGet).toBe(true);
     await (await echoFetch(sid, { method: "POST", body: "4late" })).text();
     expect(await within(pending, 3000, "the pending GET")).toBe("4late");
   });
@@ -112,7 +111,7 @@ describe("long-polling", () => {
   it("a second concurrent GET is refused and closes the session; the first gets a close packet", async () => {
     const { sid } = await pollingHandshake();
     const first = poll(sid);
-    await sleep(30);
+    await waitFor(async () => (await engineStub(sid).inspect()).pendingGet, "the GET to be held");
     const second = await poll(sid);
     expect(second.status).toBe(400);
     expect(await within(first, 3000, "first GET")).toMatchObject({ status: 200, body: "1" });
@@ -126,7 +125,7 @@ describe("long-polling", () => {
     const writer = writable.getWriter();
     void writer.write(new TextEncoder().encode("4par"));
     const slow = eio(`EIO=4&transport=polling&sid=${sid}`, { method: "POST", body: readable as any, headers: { "content-type": "text/plain" } } as any);
-    await sleep(50);
+    await waitFor(async () => (await engineStub(sid).inspect()).postInFlight, "the first POST to be in flight");
     const second = await push(sid, "4other");
     expect(second.status).toBe(400);
     await writer.close();
@@ -137,7 +136,7 @@ describe("long-polling", () => {
   it("a close packet completes the pending GET with a noop and ends the session", async () => {
     const { sid } = await pollingHandshake();
     const pending = poll(sid);
-    await sleep(30);
+    await waitFor(async () => (await engineStub(sid).inspect()).pendingGet, "the GET to be held");
     expect((await push(sid, "1")).body).toBe("ok");
     expect(await within(pending, 3000, "pending GET")).toMatchObject({ status: 200, body: "6" });
     expect((await poll(sid)).status).toBe(400);
@@ -205,7 +204,7 @@ describe("upgrade from polling to WebSocket", () => {
     expect(first.body).toMatch(/^40\{"sid":[^\x1e]*$/);
     expect((await poll(sid)).body).toContain('42["connection"');
     const pending = poll(sid);
-    await sleep(30);
+    await waitFor(async () => (await engineStub(sid).inspect()).pendingGet, "the GET to be held");
     const probe = await WsClient.open(`EIO=4&transport=websocket&sid=${sid}`);
     probe.send("2probe");
     expect(await probe.nextText()).toBe("3probe");
@@ -265,7 +264,7 @@ describe("heartbeat on the object's alarm", () => {
     expect(scheduled).toBeGreaterThan(Date.now() + PING_INTERVAL - 5000);
 
     const pending = poll(sid);
-    await sleep(30);
+    await waitFor(async () => (await engineStub(sid).inspect()).pendingGet, "the GET to be held");
     advance(PING_INTERVAL + 1);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await within(pending, 3000, "ping")).toMatchObject({ status: 200, body: "2" });
@@ -280,7 +279,7 @@ describe("heartbeat on the object's alarm", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await poll(sid)).body).toBe("2");
     const waiting = poll(sid); // the client polls but never answers the ping
-    await sleep(30);
+    await waitFor(async () => (await engineStub(sid).inspect()).pendingGet, "the GET to be held");
     advance(PING_TIMEOUT + PONG_TRANSIT_MS + 1); // the ping left with the GET above: its timeout started then
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.inspect()).open).toBe(false);
@@ -308,7 +307,7 @@ describe("heartbeat on the object's alarm", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await client.until((f) => f === "2")).toBe("2");
     client.send("3");
-    await sleep(20);
+    await waitFor(async () => (await stub.inspect()).heartbeat?.phase === "ping", "the pong to be recorded");
     await evictDurableObject(stub, { webSockets: "hibernate" });
     expect((await stub.inspect()).heartbeat).toMatchObject({ phase: "ping" });
     advance(PING_INTERVAL + 1);
@@ -334,13 +333,7 @@ describe("heartbeat on the object's alarm", () => {
     await client.waitClosed();
     await runDurableObjectAlarm(stub);
     expect((await stub.inspect()).open).toBe(false);
-    await within(
-      (async () => {
-        while ((await hubStub(u._id).sessions()).length) await sleep(20);
-      })(),
-      3000,
-      "the hub to forget the session",
-    );
+    await waitFor(async () => (await hubStub(u._id).sessions()).length === 0, "the hub to forget the session");
   });
 
   it("an upgrade probe that never completes is dropped after the upgrade timeout", async () => {

@@ -49,6 +49,15 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   ]);
 }
 
+/** Resolves once `check` holds (asked again every few ms); rejects after `ms`, naming what was awaited. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 export type Frame = string | ArrayBuffer;
 
 /** A WebSocket client with a message queue. */

@@ -18,7 +18,7 @@ import { issueToken } from "../../src/lib/tokens";
 import { emitToSession, emitToUser } from "../../src/realtime/emit";
 import { onDisconnect, onEvent } from "../../src/realtime/events";
 import { makeUser, type TestUser } from "./helpers";
-import { engineStub, eventOf, hubStub, poll, pollingHandshake, push, sleep, type WsClient, wsHandshake } from "./realtime-helpers";
+import { engineStub, eventOf, hubStub, poll, pollingHandshake, push, waitFor, type WsClient, wsHandshake } from "./realtime-helpers";
 
 const db = createDb(env.DB);
 
@@ -223,7 +223,10 @@ describe("namespaces and malformed packets", () => {
     const u = await makeUser();
     const { client, sid } = await connectWs({ token: u.token });
     client.send("41");
-    await sleep(30);
+    await waitFor(
+      async () => (await engineStub(sid).inspect()).namespaces.length === 0 && disconnects.some((d) => d.userId === u._id),
+      "the namespace to disconnect",
+    );
     expect(await engineStub(sid).inspect()).toMatchObject({ open: true, namespaces: [] });
     expect(disconnects).toContainEqual({ userId: u._id, reason: "client namespace disconnect" });
     client.send("2");
@@ -266,9 +269,8 @@ describe("presence (UserHub)", () => {
 
     a1.client.close();
     await a1.client.waitClosed();
-    await sleep(50);
+    await waitFor(async () => (await hubStub(alice._id).sessions()).length === 1, "the hub to forget the closed device");
     expect((await userRow(alice._id))!.isOnline).toBe(true);
-    expect(await hubStub(alice._id).sessions()).toHaveLength(1);
 
     await push(a2, "1");
     const offline = eventOf(await b.client.until(isEvent("user_offline")))!;

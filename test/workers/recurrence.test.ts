@@ -6,6 +6,7 @@ import {
   occurrenceStartingAt,
   type RecurrenceRule,
 } from "../../src/domain/recurrence";
+import { api, makeUser } from "./helpers";
 
 const t = (s: string) => Date.parse(s);
 const isoList = (occ: { start: number; end: number }[]) =>
@@ -142,4 +143,39 @@ describe("lookups far from the first occurrence agree with a step-by-step walk",
       for (const o of all) expect(["13:00", "14:00"]).toContain(new Date(o.start).toISOString().slice(11, 16));
     });
   }
+});
+
+describe("schedules whose series began long ago", () => {
+  const now = Date.parse("2026-03-10T12:00:00Z");
+  const rule = (start: string, repeat: string) => ({ startTime: Date.parse(start), endTime: Date.parse(start) + 3_600_000, repeat });
+
+  it("a daily series from the year 1000 still has its next occurrences (the walk used to give up after 20,000 candidates)", () => {
+    const daily = rule("1000-01-01T09:00:00Z", "daily");
+    expect(nextOccurrenceStartingAfter(daily, "UTC", now)?.start).toBe(Date.parse("2026-03-11T09:00:00Z"));
+    expect(latestOccurrenceStartingBy(daily, "UTC", now)?.start).toBe(Date.parse("2026-03-10T09:00:00Z"));
+    expect(occurrencesBetween(daily, "UTC", now, now + 7 * 86_400_000, 10).map((o) => new Date(o.start).toISOString())).toEqual(
+      [11, 12, 13, 14, 15, 16, 17].map((d) => `2026-03-${d}T09:00:00.000Z`),
+    );
+  });
+
+  it("weekly, weekdays and monthly series from 1900 land on the right dates (in New York, across DST)", () => {
+    const tz = "America/New_York";
+    // 1900-01-01 was a Monday; 09:00 EST
+    expect(new Date(nextOccurrenceStartingAfter(rule("1900-01-01T14:00:00Z", "weekly"), tz, now)!.start).toISOString()).toBe("2026-03-16T13:00:00.000Z");
+    expect(new Date(nextOccurrenceStartingAfter(rule("1900-01-06T14:00:00Z", "weekdays"), tz, now)!.start).toISOString()).toBe("2026-03-10T13:00:00.000Z");
+    expect(new Date(nextOccurrenceStartingAfter(rule("1900-01-31T14:00:00Z", "monthly"), tz, now)!.start).toISOString()).toBe("2026-03-31T13:00:00.000Z");
+  });
+
+  it("GET /api/status/schedules/upcoming lists them", async () => {
+    const u = await makeUser();
+    const created = await api("POST", `/api/users/${u._id}/schedules`, {
+      token: u.token,
+      body: { status: "busy", startTime: "1000-01-01T09:00:00Z", endTime: "1000-01-01T10:00:00Z", repeat: "daily" },
+    });
+    expect(created.status).toBe(201);
+    const upcoming = await api("GET", "/api/status/schedules/upcoming?limit=3", { token: u.token });
+    expect(upcoming.status).toBe(200);
+    expect(upcoming.body.data).toHaveLength(3);
+    for (const o of upcoming.body.data) expect(o.startTime).toMatch(/T09:00:00\.000Z$/);
+  });
 });

@@ -5,7 +5,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, lte } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { statusHistory, statusSchedules, users } from "../../src/db/schema";
@@ -202,8 +202,9 @@ describe("catching up", () => {
   it("the cron applies a start the alarm missed, once: cron again, a late alarm and concurrent runs do nothing", async () => {
     const u = await makeUser();
     const other = await makeUser();
-    // stored while the user's object never got to arm for it (as if the alarm was lost)
+    // stored with its wake time recorded, but the user's object never got to arm for it (as if the alarm was lost)
     const s = await insertSchedule(u, { status: "dnd", customStatus: "Focus", startTime: Date.now() - 5000, endTime: Date.now() + 3_600_000 });
+    await db.update(users).set({ nextWakeAt: new Date(Date.now() - 5000) }).where(eq(users.id, u._id));
     expect(await alarmOf(u)).toBeNull();
     await createSchedule(other, { status: "away", startTime: iso(Date.now() + 3_600_000), endTime: iso(Date.now() + 7_200_000) });
 
@@ -220,6 +221,35 @@ describe("catching up", () => {
     expect(await openEntries(u)).toHaveLength(1);
     const sched = await db.select().from(statusSchedules).where(eq(statusSchedules.id, s._id)).get();
     expect(sched!.lastStartApplied).toBe(sched!.startTime.getTime());
+  });
+
+  it("a cron run reads only the users whose wake time has passed, and moves their wake time on", async () => {
+    const due = await makeUser();
+    const later = await Promise.all([1, 2, 3].map(() => makeUser()));
+    const idle = await makeUser();
+    // the later ones are armed through the API: their wake time is their schedule's start
+    for (const u of later) {
+      await createSchedule(u, { status: "away", startTime: iso(Date.now() + 3_600_000), endTime: iso(Date.now() + 7_200_000) });
+      expect((await row(u))!.nextWakeAt!.getTime()).toBeGreaterThan(Date.now());
+    }
+    expect((await row(idle))!.nextWakeAt).toBeNull();
+    // the due one: a start whose alarm was lost
+    await insertSchedule(due, { status: "meeting", startTime: Date.now() - 5000, endTime: Date.now() + 3_600_000 });
+    await db.update(users).set({ nextWakeAt: new Date(Date.now() - 5000) }).where(eq(users.id, due._id));
+
+    const report = await runCron(env, Date.now());
+    expect(report.visited).toContain(due._id);
+    for (const u of [...later, idle]) expect(report.visited).not.toContain(u._id);
+    const overdue = await db.select({ id: users.id }).from(users).where(lte(users.nextWakeAt, new Date())).all();
+    expect(overdue.map((r) => r.id)).not.toContain(due._id);
+    expect((await row(due))!.status).toBe("meeting");
+    // re-armed: its next wake time is the occurrence's end, and its alarm is set again
+    expect((await row(due))!.nextWakeAt!.getTime()).toBe((await row(due))!.statusUntil!.getTime());
+    expect(await alarmOf(due)).not.toBeNull();
+
+    // nothing is due any more: the next run reads none of them
+    const again = await runCron(env, Date.now());
+    for (const u of [due, ...later, idle]) expect(again.visited).not.toContain(u._id);
   });
 
   it("two runners racing on a due start apply it exactly once", async () => {
@@ -243,5 +273,29 @@ describe("nextScheduleEventAt", () => {
     await createSchedule(u, { status: "sleeping", startTime: "2026-03-22T09:00:00.000Z", endTime: "2026-03-22T10:00:00.000Z", repeat: "weekly" });
     // asked on the Saturday before the change, the next start is 10:00 CEST on 2026-03-29
     expect(await nextScheduleEventAt(env, u._id, Date.parse("2026-03-28T12:00:00Z"))).toBe(Date.parse("2026-03-29T08:00:00Z"));
+  });
+});
+
+describe("changing the profile time zone", () => {
+  it("re-arms the user's timer: a schedule's next start moves with its local wall-clock time", async () => {
+    const u = await makeUser({ timezone: "America/New_York" });
+    const hub = env.USER_HUB.get(env.USER_HUB.idFromName(u._id));
+    const alarm = () => runInDurableObject(hub, (_i, state) => state.storage.getAlarm());
+    // first occurrence 09:00-10:00 New York summer time (13:00Z), daily
+    const created = await api("POST", `/api/users/${u._id}/schedules`, {
+      token: u.token,
+      body: { status: "meeting", startTime: "2025-07-01T13:00:00Z", endTime: "2025-07-01T14:00:00Z", repeat: "daily" },
+    });
+    expect(created.status).toBe(201);
+    const next = (await api("GET", "/api/status/schedules/upcoming?limit=1", { token: u.token })).body.data[0];
+    const before = await alarm();
+    expect(before).toBe(Date.parse(next.startTime));
+
+    const moved = await api("PUT", "/api/users/profile", { token: u.token, body: { timezone: "Asia/Tokyo" } });
+    expect(moved.status).toBe(200);
+    const nextTokyo = (await api("GET", "/api/status/schedules/upcoming?limit=1", { token: u.token })).body.data[0];
+    // 13:00Z is 22:00 in Tokyo (no DST there): every occurrence is at 13:00Z
+    expect(nextTokyo.startTime).toMatch(/T13:00:00\.000Z$/);
+    expect(await alarm()).toBe(Date.parse(nextTokyo.startTime));
   });
 });

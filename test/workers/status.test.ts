@@ -6,7 +6,8 @@ import { createDb } from "../../src/db/client";
 import { contacts, conversationMetadata, friendships, statusHistory, users } from "../../src/db/schema";
 import { runCron } from "../../src/jobs/cron";
 import { STATUS_VALUES } from "../../src/lib/schemas";
-import { api, makeUser, type TestUser } from "./helpers";
+import { api, countingApp, makeUser, type TestUser } from "./helpers";
+import { objectId, uuid } from "../../src/lib/ids";
 
 const db = createDb(env.DB);
 const hubOf = (u: TestUser) => env.USER_HUB.get(env.USER_HUB.idFromName(u._id));
@@ -472,5 +473,80 @@ describe("OpenAPI", () => {
       ["/api/contacts/status-list", "post"],
     ];
     for (const [path, method] of expected) expect(paths[path]?.[method], `${method} ${path}`).toBeDefined();
+  });
+});
+
+describe("POST /api/status/history", () => {
+  it("an entry longer than one year is a 400 naming endTime (analytics would walk it part of day by part of day)", async () => {
+    const u = await makeUser();
+    const long = await api("POST", "/api/status/history", {
+      token: u.token,
+      body: { status: "busy", startTime: "0001-01-01T00:00:00Z", endTime: "9999-01-01T00:00:00Z" },
+    });
+    expect(long.status).toBe(400);
+    expect(long.body.message).toMatch(/^endTime: .*one year/);
+    const year = await api("POST", "/api/status/history", {
+      token: u.token,
+      body: { status: "busy", startTime: "2023-01-01T00:00:00Z", endTime: "2024-01-01T00:00:00Z" },
+    });
+    expect(year.status).toBe(201);
+    expect(year.body.duration).toBe(365 * 24 * 60);
+    const analytics = await api("GET", `/api/users/${u._id}/analytics?startDate=2023-01-01T00:00:00Z&endDate=2024-01-01T00:00:00Z`, { token: u.token });
+    expect(analytics.status).toBe(200);
+    expect(analytics.body.data.statusDurations.busy).toBe(365 * 24 * 60);
+  });
+});
+
+describe("D1 round trips per request", () => {
+  it("another user's status, by id or by phone, is one query after auth", async () => {
+    const [u, other] = [await makeUser(), await makeUser()];
+    const call = countingApp();
+    const byId = await call("GET", `/api/status-management/${other.userId}`, u.token);
+    expect(byId).toMatchObject({ status: 200, roundTrips: 2 });
+    expect(byId.body.data).toMatchObject({ _id: other._id, status: "available" });
+    const byPhone = await call("GET", `/api/contacts/phone/${encodeURIComponent(other.phoneNumber)}/status`, u.token);
+    expect(byPhone).toMatchObject({ status: 200, roundTrips: 2 });
+    expect(byPhone.body.data).toMatchObject({ _id: other._id, status: "available" });
+
+    await createDb(env.DB).insert(conversationMetadata).values({ id: objectId(), userId: other._id, otherUserId: u._id, isBlocked: true });
+    expect((await call("GET", `/api/status-management/${other._id}`, u.token)).status).toBe(403);
+    expect((await call("GET", `/api/contacts/phone/${encodeURIComponent(other.phoneNumber)}/status`, u.token)).status).toBe(403);
+    expect((await call("GET", `/api/status-management/${uuid()}`, u.token)).status).toBe(404);
+  });
+});
+
+describe("status changes do not read the user's whole history", () => {
+  it("closing the open entry uses an index on open entries (EXPLAIN QUERY PLAN)", async () => {
+    const plan = await env.DB.prepare(
+      "EXPLAIN QUERY PLAN UPDATE status_history SET end_time = ?2, duration = 0 WHERE user_id = ?1 AND end_time IS NULL",
+    )
+      .bind("6b04bdf985d19f0e27022644", Date.now())
+      .all<{ detail: string }>();
+    expect(plan.results.map((r) => r.detail).join(" | ")).toMatch(/USING INDEX history_open_idx/);
+  });
+
+  it("a status change with 300 past entries closes only the open one", async () => {
+    const u = await makeUser();
+    const d = createDb(env.DB);
+    const { statusHistory } = await import("../../src/db/schema");
+    const base = Date.parse("2024-01-01T00:00:00Z");
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      id: objectId(),
+      userId: u._id,
+      status: "busy",
+      startTime: new Date(base + i * 3_600_000),
+      endTime: new Date(base + i * 3_600_000 + 1_800_000),
+      duration: 30,
+    }));
+    await d.batch(rows.map((r) => d.insert(statusHistory).values(r)) as [any, ...any[]]);
+    for (const status of ["meeting", "away"]) {
+      expect((await api("PUT", "/api/status-management", { token: u.token, body: { status } })).status).toBe(200);
+    }
+    const history = await api("GET", `/api/users/${u._id}/history?limit=2`, { token: u.token });
+    expect(history.body.data.map((h: any) => [h.status, h.endTime === null])).toEqual([
+      ["away", true],
+      ["meeting", false],
+    ]);
+    expect(history.body.pagination.total).toBe(302);
   });
 });

@@ -148,3 +148,33 @@ describe("GET /api/uploads/:id?token=", () => {
     expect(me.status).toBe(401);
   });
 });
+
+describe("raw text uploads keep their bytes and type", () => {
+  async function upload(token: string, body: Uint8Array | string) {
+    const res = await exports.default.fetch(
+      new Request(`${BASE}/api/uploads`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" }, body }),
+    );
+    return { status: res.status, body: (await res.json()) as any };
+  }
+  async function download(token: string, url: string) {
+    const res = await exports.default.fetch(new Request(`${BASE}${new URL(url).pathname}`, { headers: { authorization: `Bearer ${token}` } }));
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  it("a text/plain file that starts with '{' is stored as text/plain (was refused as application/json)", async () => {
+    const u = await makeUser();
+    const r = await upload(u.token, '{"not": "a request"}');
+    expect(r.status).toBe(201);
+    expect(r.body.data).toMatchObject({ contentType: "text/plain", size: 20 });
+    expect(new TextDecoder().decode(await download(u.token, r.body.data.url))).toBe('{"not": "a request"}');
+  });
+
+  it("a text/plain file that is not UTF-8 is stored byte for byte", async () => {
+    const u = await makeUser();
+    const latin1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]); // "café\n" in ISO-8859-1
+    const r = await upload(u.token, latin1);
+    expect(r.status).toBe(201);
+    expect(r.body.data.size).toBe(5);
+    expect(await download(u.token, r.body.data.url)).toEqual(latin1);
+  });
+});

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { api, makeUser, registerUser, uniquePhone } from "./helpers";
+import { api, countingApp, insertUsers, makeUser, registerUser, uniquePhone } from "./helpers";
+import { createDb } from "../../src/db/client";
+import { conversationMetadata, users } from "../../src/db/schema";
+import { createUser, findUsersByRefs, updateProfile } from "../../src/domain/users";
+import { ApiError } from "../../src/lib/errors";
+import { objectId } from "../../src/lib/ids";
+import { env } from "cloudflare:workers";
+import { inArray } from "drizzle-orm";
 
 describe("GET /api/users/:userId/data", () => {
   it("serves the owner's data by either id form", async () => {
@@ -164,5 +171,93 @@ describe("conventions", () => {
     const res = await api("GET", "/health");
     expect(res.status).toBe(200);
     expect(res.body.status).toBe("healthy");
+  });
+});
+
+describe("lists longer than D1's 100 bound parameters", () => {
+  it("findUsersByRefs resolves 150 refs of both id forms", async () => {
+    const rows = await insertUsers(150);
+    const refs = rows.map((r, i) => (i % 2 ? r.id : r.userId.toUpperCase()));
+    const found = await findUsersByRefs(createDb(env.DB), refs);
+    expect(found.map((u) => u.id).sort()).toEqual(rows.map((r) => r.id).sort());
+  });
+});
+
+describe("PUT /api/users/profile", () => {
+  it("null clears the profile image under any of its names", async () => {
+    const u = await makeUser();
+    for (const field of ["profileImage", "photoURL", "profile_image"]) {
+      const set = await api("PUT", "/api/users/profile", { token: u.token, body: { [field]: "https://img.example/a.png" } });
+      expect(set.status).toBe(200);
+      expect(set.body.profileImage).toBe("https://img.example/a.png");
+      const cleared = await api("PUT", "/api/users/profile", { token: u.token, body: { [field]: null } });
+      expect(cleared.status).toBe(200);
+      expect(cleared.body).toMatchObject({ profileImage: null, photoURL: null, profile_image: null });
+    }
+  });
+});
+
+describe("concurrent writes that race a unique index", () => {
+  it("registrations whose emails share a local part all succeed with distinct derived usernames", async () => {
+    const local = `sam${crypto.randomUUID().slice(0, 6)}`;
+    const made = await Promise.all([1, 2, 3].map((i) => createUser(createDb(env.DB), { name: "Sam", email: `${local}@d${i}.example.com` })));
+    expect(new Set(made.map((u) => u.username))).toEqual(new Set([local, `${local}2`, `${local}3`]));
+  });
+
+  it("a derived username continues past the highest numbered handle", async () => {
+    const local = `kim${crypto.randomUUID().slice(0, 6)}`;
+    await createUser(createDb(env.DB), { name: "Kim", email: `${local}@a.example.com` });
+    await createUser(createDb(env.DB), { name: "Kim", email: `x${local}@a.example.com`, username: `${local}7` });
+    await createUser(createDb(env.DB), { name: "Kim", email: `y${local}@a.example.com`, username: `${local}7b` });
+    const next = await createUser(createDb(env.DB), { name: "Kim", email: `${local}@b.example.com` });
+    expect(next.username).toBe(`${local}8`);
+  });
+
+  it("two profiles taking the same email at once: one 200, one 400 naming email (was a 500)", async () => {
+    const tag = crypto.randomUUID().slice(0, 6);
+    const [a, b] = await Promise.all([createUser(createDb(env.DB), { name: "A", email: `a${tag}@x.example.com` }), createUser(createDb(env.DB), { name: "B", email: `b${tag}@x.example.com` })]);
+    const results = await Promise.allSettled([a, b].map((u) => updateProfile(createDb(env.DB), u, { email: `same${tag}@x.example.com` })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(failed.reason).toBeInstanceOf(ApiError);
+    expect(failed.reason).toMatchObject({ status: 400, message: "email: already in use by another account" });
+  });
+
+  it("registering an email that a concurrent registration took is a 400, not a 500", async () => {
+    const email = `dup${crypto.randomUUID().slice(0, 6)}@x.example.com`;
+    const results = await Promise.allSettled([1, 2].map(() => createUser(createDb(env.DB), { name: "Dup", email })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(failed.reason).toMatchObject({ status: 400, message: "User already exists with this email" });
+  });
+});
+
+describe("D1 round trips per request", () => {
+  it("owner-only routes still answer 403 for another user and 404 for nobody", async () => {
+    const [u, other] = [await makeUser(), await makeUser()];
+    const call = countingApp();
+    for (const path of ["data", "profile", "history", "analytics", "templates", "schedules"]) {
+      const theirs = await call("GET", `/api/users/${other.userId}/${path}`, u.token);
+      expect(theirs.status).toBe(403);
+      expect(theirs.body.message).toMatch(/^Not authorized to access this user's/);
+      const nobody = await call("GET", `/api/users/${objectId()}/${path}`, u.token);
+      expect(nobody.status).toBe(404);
+    }
+  });
+});
+
+describe("GET /api/users/search", () => {
+  it("does not show a user's presence to someone they blocked", async () => {
+    const tag = crypto.randomUUID().slice(0, 8);
+    const [blocker, other, blocked] = [await makeUser({ name: `Zed ${tag}` }), await makeUser({ name: `Zed ${tag} two` }), await makeUser()];
+    await createDb(env.DB).update(users).set({ isOnline: true }).where(inArray(users.id, [blocker._id, other._id]));
+    await createDb(env.DB).insert(conversationMetadata).values({ id: objectId(), userId: blocker._id, otherUserId: blocked._id, isBlocked: true });
+    const r = await api("GET", `/api/users/search?query=${encodeURIComponent(`Zed ${tag}`)}`, { token: blocked.token });
+    expect(r.status).toBe(200);
+    const byId = new Map(r.body.map((u: any) => [u._id, u]));
+    expect(byId.get(blocker._id)).toMatchObject({ is_online: false, isOnline: false, name: `Zed ${tag}` });
+    expect(byId.get(other._id)).toMatchObject({ is_online: true, isOnline: true });
+    const seenByOther = await api("GET", `/api/users/search?query=${encodeURIComponent(`Zed ${tag}`)}`, { token: other.token });
+    expect(seenByOther.body.find((u: any) => u._id === blocker._id)).toMatchObject({ is_online: true });
   });
 });

@@ -16,12 +16,13 @@
 import { and, eq, gt, inArray, lt, ne, or, sql } from "drizzle-orm";
 import { calendarLinks, type StatusSchedule, statusSchedules, type User } from "../../db/schema";
 import type { Env } from "../../env";
+import { chunks } from "../../lib/chunks";
 import { ApiError } from "../../lib/errors";
 import type { Db } from "../../db/client";
 import { objectId } from "../../lib/ids";
 import { zoneOrUtc } from "../recurrence";
 import { scheduleProblems } from "../schedules";
-import { armStatusTimer } from "../status";
+import { armStatusTimer } from "../status-timer";
 import { AppleCalendar } from "./apple";
 import { GoogleCalendar } from "./google";
 import { OutlookCalendar } from "./outlook";
@@ -67,8 +68,6 @@ export function eventStatus(e: CalendarEvent): string {
   if (e.outOfOffice) return "away";
   return e.allDay ? "busy" : "meeting";
 }
-
-const chunk = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
 export async function syncCalendar(
   env: Env,
@@ -138,7 +137,7 @@ export async function syncCalendar(
 
   const timingSame = sql`${statusSchedules.startTime} = excluded.start_time AND ${statusSchedules.endTime} = excluded.end_time AND ${statusSchedules.repeat} = excluded.repeat`;
   // 12 bound values per row: 8 rows per statement stays under D1's 100 parameters
-  const upserts = chunk(rows, 8).map((part) =>
+  const upserts = chunks(rows, 8).map((part) =>
     db
       .insert(statusSchedules)
       .values(part)
@@ -159,7 +158,7 @@ export async function syncCalendar(
       })
       .returning(),
   );
-  const deactivations = chunk(gone, 90).map((ids) =>
+  const deactivations = chunks(gone).map((ids) =>
     db
       .update(statusSchedules)
       .set({ active: false, updatedAt: new Date(now) })

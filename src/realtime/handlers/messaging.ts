@@ -34,10 +34,10 @@ import { findUserByRef } from "../../domain/users";
 import { ApiError, as422, badRequest } from "../../lib/errors";
 import { conversationTag, messageConversationTag } from "../../lib/ids";
 import { EntityId, MessageType, UserRef } from "../../lib/schemas";
-import { ClientMsgId, fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, Text } from "../../lib/message-inputs";
+import { ClientMsgId, fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, SinceField, Text } from "../../lib/message-inputs";
 import { envelope } from "../../views/conversation";
 import { markedAsRead004 } from "../../views/events";
-import { message001, message002, message003, message004, type MessageRecord } from "../../views/message";
+import { message001, message002, message003, message004, type MessageRecord, messagePage003 } from "../../views/message";
 import { onEvent, type SocketContext } from "../events";
 import { parsePayload, payloadObject } from "./payload";
 
@@ -172,29 +172,16 @@ export const GetMessages003 = z.object({ conversationId: EntityId, ...Page });
 onEvent("getMessages", async (ctx, payload) => {
   const b = parsePayload(GetMessages003, payload);
   const result = await conversationHistory(ctx.env, b.conversationId, ctx.userId, (b.page - 1) * b.limit, b.limit);
-  return envelope(200, "Messages retrieved successfully", {
-    messages: result.records.map(message003),
-    pagination: {
-      currentPage: b.page,
-      totalPages: Math.ceil(result.total / b.limit),
-      totalMessages: result.total,
-      hasNextPage: result.hasOlder,
-      hasPrevPage: b.page > 1,
-      limit: b.limit,
-    },
-  });
+  return envelope(200, "Messages retrieved successfully", messagePage003(result, b.page, b.limit));
 });
 
 // ---- catch-up -----------------------------------------------------------
 
-const Since = z.union([z.number(), z.string()]).refine((s) => parseSince(s) !== null, {
-  message: "must be a message sequence number (seq) or an ISO 8601 timestamp",
-});
 export const Sync = z
   .object({
     conversationId: EntityId.optional(),
     conversation_id: EntityId.optional(),
-    since: Since.default(0),
+    since: SinceField.default(0),
     limit: z.coerce.number().int().min(1, "must be >= 1").max(100, "must be <= 100").default(100),
   })
   .refine((b) => b.conversationId || b.conversation_id, { message: "is required", path: ["conversationId"] });

@@ -14,21 +14,19 @@ import { type User, users } from "../../db/schema";
 import { watchedBy } from "../../domain/relations";
 import { findUserByRef } from "../../domain/users";
 import type { Db } from "../../db/client";
+import { chunks } from "../../lib/chunks";
 import { connectionPayload, onlineUsers002, onlineUsers004 } from "../../views/presence";
 import { onConnect, onEvent, type SocketContext } from "../events";
-
-/** D1 allows 100 bound parameters per query. */
-const CHUNK = 90;
 
 /** Online users among those whose presence `userId` may see. */
 export async function onlineWatched(db: Db, userId: string): Promise<User[]> {
   const ids = await watchedBy(db, userId);
   const out: User[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) {
+  for (const part of chunks(ids)) {
     const rows = await db
       .select()
       .from(users)
-      .where(and(inArray(users.id, ids.slice(i, i + CHUNK)), eq(users.isOnline, true)))
+      .where(and(inArray(users.id, part), eq(users.isOnline, true)))
       .all();
     out.push(...rows);
   }

@@ -8,7 +8,7 @@ import type { Env } from "../../env";
 import { ApiError, describeZodError, type ErrorBody, errorBody } from "../../lib/errors";
 import type { Db } from "../../db/client";
 import type { Dialect } from "../../lib/tokens";
-import { userHub } from "../emit";
+import { userHub } from "../../objects/stubs";
 import { connectHooksList, disconnectHooksList, handlerFor, type SocketContext } from "../events";
 import { authenticateSocket } from "./auth";
 import { ConnectionBudget } from "./budgets";
