@@ -115,6 +115,7 @@ export async function getOrCreatePair(env: Env, db: Db, meId: string, otherId: s
     createdBy: meId,
     status: "active",
     pairKey: key,
+    firstMessageAt: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -160,6 +161,7 @@ export async function createGroup(db: Db, creatorId: string, name: string, refs:
     createdBy: creatorId,
     status: "active",
     pairKey: null,
+    firstMessageAt: null,
     createdAt: now,
     updatedAt: now,
   };

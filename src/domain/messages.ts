@@ -10,7 +10,7 @@
  * room checks membership, blocks and the reply, commits, answers and then
  * delivers the message in real time.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { conversationMembers, uploadRefs, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, badRequest } from "../lib/errors";
@@ -166,6 +166,14 @@ export async function sendMessage(env: Env, db: Db, input: SendInput): Promise<S
     outcome = await room.send(conversationId, request);
   }
   const { record, created } = unwrap(outcome);
+  if (record.message.seq === 1) {
+    // the conversation's first message: from now on its members are conversation partners (presence).
+    // Once per conversation (a repeated clientMsgId of that first message tries again, harmlessly).
+    await db
+      .update(conversations)
+      .set({ firstMessageAt: record.message.createdAt })
+      .where(and(eq(conversations.id, conversationId), isNull(conversations.firstMessageAt)));
+  }
   if (created && upload) {
     await db.insert(uploadRefs).values({ uploadId: upload.id, conversationId, messageId: record.message.id }).onConflictDoNothing();
   }

@@ -48,6 +48,31 @@ describe("typing and presence do not track strangers", () => {
     expect(await watchersOf(db, stranger._id)).not.toContain(ann._id);
     expect(await watchedBy(db, ann._id)).not.toContain(stranger._id);
   });
+
+  it("presence: conversation partners are those who exchanged messages; an empty 1-on-1 or a silent group relates nobody", async () => {
+    const [ann, ben, cat] = [await makeUser(), await makeUser(), await makeUser()];
+    expect((await api("POST", "/api/conversations/1on1", { token: ann.token, body: { receiverId: ben._id } })).status).toBe(201);
+    const group = await api("POST", "/api/conversations/group", { token: ann.token, body: { name: "quiet", members: [cat._id] } });
+    expect(group.status).toBe(201);
+    expect(await watchersOf(db, ann._id)).toEqual([]);
+    expect(await watchedBy(db, ben._id)).toEqual([]);
+
+    expect((await api("POST", "/api/messages/send", { token: ben.token, body: { recipientId: ann._id, text: "hi" } })).status).toBe(201);
+    expect((await pairConversation(ann._id, ben._id))?.firstMessageAt).toBeInstanceOf(Date);
+    expect(await watchersOf(db, ann._id)).toEqual([ben._id]);
+    expect(await watchedBy(db, ben._id)).toEqual([ann._id]);
+
+    const sent = await api("POST", "/api/messages", { token: cat.token, body: { conversationId: group.body.data._id, message: "hello group" } });
+    expect(sent.status).toBe(201);
+    expect((await watchersOf(db, cat._id)).sort()).toEqual([ann._id]);
+    // the group's first message relates its members; a later one writes nothing more
+    const stamped = (await db.select().from(conversations).where(eq(conversations.id, group.body.data._id)).get())!.firstMessageAt;
+    expect((await api("POST", "/api/messages", { token: ann.token, body: { conversationId: group.body.data._id, message: "again" } })).status).toBe(201);
+    expect((await db.select().from(conversations).where(eq(conversations.id, group.body.data._id)).get())!.firstMessageAt).toEqual(stamped);
+    // the block still wins
+    expect((await block(ann, ben)).status).toBe(200);
+    expect(await watchersOf(db, ann._id)).toEqual([cat._id]);
+  });
 });
 
 describe("one rule per check, whatever the dispatch form", () => {

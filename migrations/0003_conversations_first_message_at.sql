@@ -1,0 +1,1 @@
+ALTER TABLE `conversations` ADD `first_message_at` integer;
