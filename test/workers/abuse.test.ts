@@ -91,4 +91,65 @@ describe("one rule per check, whatever the dispatch form", () => {
       await expect(s.call(event, payload), `${event} ${JSON.stringify(payload)}`).rejects.toMatchObject({ status: 403, message: "Access denied" });
     }
   });
+
+  it("sending to someone who blocked you is refused in every form, and a blocked sender creates no conversation", async () => {
+    const [ann, ben, cat] = [await makeUser(), await makeUser(), await makeUser()];
+    // no conversation yet: the refusal comes before any write
+    expect((await block(ben, ann)).status).toBe(200);
+    const byUser = await api("POST", "/api/messages/send", { token: ann.token, body: { recipientId: ben._id, text: "let me in" } });
+    expect(byUser).toMatchObject({ status: 403, body: { message: "Access denied" } });
+    const byEmail = await api("POST", "/api/messages/send", { token: ann.token, body: { to_email: ben.email, message: "004" } });
+    expect(byEmail).toMatchObject({ status: 403, body: { message: "Access denied" } });
+    await expect(fakeSocket(ann).call("send_message", { receiverId: ben._id, content: "002" })).rejects.toMatchObject({ status: 403 });
+    expect(await pairConversation(ann._id, ben._id)).toBeUndefined();
+
+    // an existing conversation: by conversation as by user
+    const first = await api("POST", "/api/messages/send", { token: ann.token, body: { recipientId: cat._id, text: "hi" } });
+    const conversationId = first.body.conversationId as string;
+    expect((await block(cat, ann)).status).toBe(200);
+    const s = fakeSocket(ann);
+    await expect(s.call("sendMessage", { conversationId, message: "003" })).rejects.toMatchObject({ status: 403, message: "Access denied" });
+    await expect(s.call("send_message", { conversation_id: conversationId, message: "004" })).rejects.toMatchObject({ status: 403, message: "Access denied" });
+    await expect(s.call("sendMessage", { recipientId: cat._id, text: "001" })).rejects.toMatchObject({ status: 403, message: "Access denied" });
+    expect((await api("POST", "/api/messages", { token: ann.token, body: { conversationId, message: "003 REST" } })).status).toBe(403);
+  });
+
+  it("a blocked user who left the pair's conversation is not made a member again by addressing the blocker", async () => {
+    const [ann, ben] = [await makeUser(), await makeUser()];
+    const first = await api("POST", "/api/messages/send", { token: ann.token, body: { recipientId: ben._id, text: "hi" } });
+    const conversationId = first.body.conversationId as string;
+    expect((await api("DELETE", `/api/conversations/${conversationId}/leave`, { token: ann.token })).status).toBe(200);
+    expect((await block(ben, ann)).status).toBe(200);
+    // the pair is cached from the first send: the rejoin is refused all the same
+    const again = await api("POST", "/api/messages/send", { token: ann.token, body: { recipientId: ben._id, text: "back" } });
+    expect(again).toMatchObject({ status: 403, body: { message: "Access denied" } });
+    const members = await db.select().from(conversationMembers).where(eq(conversationMembers.conversationId, conversationId)).all();
+    expect(members.map((m) => m.userId)).toEqual([ben._id]);
+  });
+
+  it("markMessagesRead naming a message of another conversation is 400 and moves no read position", async () => {
+    const [ann, ben, cat] = [await makeUser(), await makeUser(), await makeUser()];
+    const inG = await api("POST", "/api/messages/send", { token: ben.token, body: { recipientId: ann._id, text: "one" } });
+    await api("POST", "/api/messages/send", { token: ben.token, body: { recipientId: ann._id, text: "two" } });
+    const elsewhere = await api("POST", "/api/messages/send", { token: cat.token, body: { recipientId: ann._id, text: "other" } });
+    const conversationId = inG.body.conversationId as string;
+    const unread = async () => (await api("GET", `/api/messages/unread/count/${conversationId}`, { token: ann.token })).body.data.unreadCount;
+    expect(await unread()).toBe(2);
+    const s = fakeSocket(ann);
+    await expect(s.call("markMessagesRead", { conversationId, messageId: elsewhere.body._id })).rejects.toMatchObject({ status: 400 });
+    expect(await unread()).toBe(2);
+    const otherUnread = await api("GET", `/api/messages/unread/count/${elsewhere.body.conversationId}`, { token: ann.token });
+    expect(otherUnread.body.data.unreadCount).toBe(1);
+    // the same read through the domain with a mismatched conversation (no handler check): 404, nothing moved
+    const { markMessageRead } = await import("../../src/domain/messages");
+    await expect(markMessageRead(env, db, elsewhere.body._id, ann._id, { conversationId })).rejects.toMatchObject({ status: 404 });
+    expect(await unread()).toBe(2);
+    // 004 mark_as_read and join_conversation: members only, in every form
+    const outsider = fakeSocket(cat, "chat-socket");
+    await expect(outsider.call("mark_as_read", { conversation_id: conversationId })).rejects.toMatchObject({ status: 404 });
+    await expect(outsider.call("join_conversation", { conversation_id: conversationId })).rejects.toMatchObject({ status: 404 });
+    await expect(fakeSocket(cat).call("joinGroup", { conversationId })).rejects.toMatchObject({ status: 404 });
+    await expect(fakeSocket(cat).call("markMessagesRead", { conversationId })).rejects.toMatchObject({ status: 404 });
+    expect(await unread()).toBe(2);
+  });
 });
