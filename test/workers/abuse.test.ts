@@ -35,6 +35,36 @@ const block = (blocker: TestUser, blocked: TestUser) =>
 const pairConversation = (a: string, b: string) => db.select().from(conversations).where(eq(conversations.pairKey, pairKey(a, b))).get();
 
 
+describe("GET /api/conversations pages", () => {
+  it("page and limit in both dialects (newest activity first); limit over 100 is 400", async () => {
+    const me = await makeUser();
+    const others = [await makeUser(), await makeUser(), await makeUser()];
+    for (const o of others) {
+      expect((await api("POST", "/api/messages/send", { token: me.token, body: { recipientId: o._id, text: `to ${o.name}` } })).status).toBe(201);
+    }
+    const newestFirst = [...others].reverse().map((o) => o._id);
+    const page1 = await api("GET", "/api/conversations?limit=2", { token: me.token });
+    expect(page1.status).toBe(200);
+    expect(page1.body).toMatchObject({ success: true, statusCode: 200 });
+    const otherOf = (c: any) => c.members.map((m: any) => m._id).find((id: string) => id !== me._id);
+    expect(page1.body.data.map(otherOf)).toEqual(newestFirst.slice(0, 2));
+    const page2 = await api("GET", "/api/conversations?limit=2&page=2", { token: me.token });
+    expect(page2.body.data.map(otherOf)).toEqual(newestFirst.slice(2));
+    expect((await api("GET", "/api/conversations?limit=2&page=3", { token: me.token })).body.data).toEqual([]);
+    expect((await api("GET", "/api/conversations", { token: me.token })).body.data).toHaveLength(3);
+
+    const chat = await api("GET", "/api/conversations?dialect=chat-socket&limit=1&page=2", { token: me.token });
+    expect(Array.isArray(chat.body)).toBe(true);
+    expect(chat.body).toHaveLength(1);
+    expect(chat.body[0].participants).toContain(others[1].email);
+
+    const tooMany = await api("GET", "/api/conversations?limit=101", { token: me.token });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toMatch(/limit: must be <= 100/);
+    expect((await api("GET", "/api/conversations?page=0", { token: me.token })).status).toBe(400);
+  });
+});
+
 describe("typing and presence do not track strangers", () => {
   it("typing to a user one has no conversation with creates none, emits nothing and relates nobody", async () => {
     const [ann, stranger] = [await makeUser(), await makeUser()];
