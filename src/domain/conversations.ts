@@ -12,6 +12,7 @@ import { and, asc, eq, inArray, ne, sql, type SQLWrapper } from "drizzle-orm";
 import { type Conversation, type ConversationMember, conversationMembers, conversations, type User, users } from "../db/schema";
 import type { Env } from "../env";
 import { errorText } from "../lib/db-errors";
+import { capGuard, capReached, LIMITS, withCap } from "../lib/limits";
 import { badRequest, forbidden, notFound } from "../lib/errors";
 import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
@@ -21,7 +22,17 @@ import type { MembershipChange } from "../views/events";
 import { blockersAmong, hasBlocked } from "./relations";
 import { findUsersByRefs } from "./users";
 
-export const MAX_GROUP_MEMBERS_PER_REQUEST = 50;
+export const MAX_GROUP_MEMBERS_PER_REQUEST = LIMITS.groupMembersPerRequest;
+export const MAX_GROUP_MEMBERS = LIMITS.groupMembers;
+
+/** Fails the batch when the conversation has more than MAX_GROUP_MEMBERS members. */
+const groupCap = (db: Db, conversationId: string) =>
+  capGuard(db, sql`SELECT count(*) FROM ${conversationMembers} WHERE ${conversationMembers.conversationId} = ${conversationId}`, MAX_GROUP_MEMBERS, {
+    table: conversations,
+    where: eq(conversations.id, conversationId),
+  });
+const groupFull = (have?: number) =>
+  capReached("members", "members in a group", MAX_GROUP_MEMBERS, have === undefined ? "remove members first" : `this group has ${have}; remove members first`);
 
 export const isUniqueViolation = (err: unknown) => /UNIQUE constraint failed/i.test(errorText(err));
 
@@ -165,6 +176,7 @@ export async function createGroup(db: Db, creatorId: string, name: string, refs:
     createdAt: now,
     updatedAt: now,
   };
+  if (invited.length + 1 > MAX_GROUP_MEMBERS) throw groupFull();
   await db.batch([
     db.insert(conversations).values(conversation),
     ...insertMembers(db, conversation.id, [creatorId, ...invited.map((u) => u.id)], now),
@@ -261,10 +273,16 @@ export async function addMembers(env: Env, db: Db, conversationId: string, actor
   if (!added.length) throw badRequest("members: name at least one user other than yourself");
   if ((await blockersAmong(db, actorId, added.map((u) => u.id))).size) throw forbidden("Access denied");
   const now = new Date();
-  await db.batch([
-    db.update(conversations).set({ updatedAt: now }).where(eq(conversations.id, conversationId)),
-    ...insertMembers(db, conversationId, added.map((u) => u.id), now),
-  ] as const);
+  // the cap is checked in the same transaction as the insert: concurrent adds cannot pass it together
+  await withCap(
+    () =>
+      db.batch([
+        db.update(conversations).set({ updatedAt: now }).where(eq(conversations.id, conversationId)),
+        ...insertMembers(db, conversationId, added.map((u) => u.id), now),
+        groupCap(db, conversationId),
+      ] as const),
+    () => groupFull(),
+  );
   await membershipChanged(env, conversationId, { kind: "added", actorId, userIds: added.map((u) => u.id) });
   return getConversation(env, db, conversationId, actorId);
 }

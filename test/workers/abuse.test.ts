@@ -15,6 +15,7 @@ import { createDb } from "../../src/db/client";
 import { contacts, conversationMembers, conversations, friendRequests, friendships, statusSchedules, statusTemplates } from "../../src/db/schema";
 import { pairKey } from "../../src/domain/conversations";
 import { watchedBy, watchersOf } from "../../src/domain/relations";
+import { LIMITS } from "../../src/lib/limits";
 import { api, fakeSocket, makeUser, type TestUser } from "./helpers";
 
 const db = createDb(env.DB);
@@ -34,6 +35,109 @@ const block = (blocker: TestUser, blocked: TestUser) =>
 
 const pairConversation = (a: string, b: string) => db.select().from(conversations).where(eq(conversations.pairKey, pairKey(a, b))).get();
 
+let pool: string[] = [];
+beforeAll(async () => {
+  pool = await fillerUsers(Math.max(LIMITS.contacts, LIMITS.friends, LIMITS.pendingFriendRequests, LIMITS.groupMembers));
+});
+
+describe("groups", () => {
+  it("nobody who blocked the adder can be added: REST create and add, socket createGroup (403 Access denied, nothing written)", async () => {
+    const [ann, ben, cat] = [await makeUser(), await makeUser(), await makeUser()];
+    expect((await block(cat, ann)).status).toBe(200);
+
+    const rest = await api("POST", "/api/conversations/group", { token: ann.token, body: { name: "no cat", members: [ben._id, cat._id] } });
+    expect(rest).toMatchObject({ status: 403, body: { message: "Access denied" } });
+    const socket = fakeSocket(ann);
+    await expect(socket.call("createGroup", { name: "no cat", members: [cat.userId] })).rejects.toMatchObject({ status: 403, message: "Access denied" });
+    expect(await db.select().from(conversations).where(eq(conversations.createdBy, ann._id)).all()).toEqual([]);
+
+    const group = await api("POST", "/api/conversations/group", { token: ann.token, body: { name: "G", members: [ben._id] } });
+    expect(group.status).toBe(201);
+    const id = group.body.data._id as string;
+    const add = await api("POST", `/api/conversations/${id}/members`, { token: ann.token, body: { members: [cat._id] } });
+    expect(add).toMatchObject({ status: 403, body: { message: "Access denied" } });
+    // another member (whom cat did not block) may add her
+    expect((await api("POST", `/api/conversations/${id}/members`, { token: ben.token, body: { members: [cat._id] } })).status).toBe(200);
+  });
+
+  it(`a group holds at most ${LIMITS.groupMembers} members: an add past it is 409 and adds nobody`, async () => {
+    const [ann, ben, cat, dan] = [await makeUser(), await makeUser(), await makeUser(), await makeUser()];
+    const group = await api("POST", "/api/conversations/group", { token: ann.token, body: { name: "big", members: [ben._id] } });
+    const id = group.body.data._id as string;
+    // fill up to one short of the cap
+    const fill = LIMITS.groupMembers - 3;
+    await db.run(sql`INSERT INTO conversation_members (conversation_id, user_id, joined_at)
+      SELECT ${id}, value, 0 FROM json_each(${JSON.stringify(pool.slice(0, fill))})`);
+    const count = async () => (await db.all(sql`SELECT 1 FROM conversation_members WHERE conversation_id = ${id}`)).length;
+    expect(await count()).toBe(LIMITS.groupMembers - 1);
+
+    const two = await api("POST", `/api/conversations/${id}/members`, { token: ann.token, body: { members: [cat._id, dan._id] } });
+    expect(two.status).toBe(409);
+    expect(two.body.message).toMatch(new RegExp(`members: at most ${LIMITS.groupMembers} members in a group`));
+    expect(await count()).toBe(LIMITS.groupMembers - 1);
+    expect((await api("POST", `/api/conversations/${id}/members`, { token: ann.token, body: { members: [cat._id] } })).status).toBe(200);
+    expect(await count()).toBe(LIMITS.groupMembers);
+    expect((await api("POST", `/api/conversations/${id}/members`, { token: ann.token, body: { members: [dan._id] } })).status).toBe(409);
+  });
+});
+
+describe("per-user caps", () => {
+  it(`contacts: at most ${LIMITS.contacts}; re-adding one already there still works`, async () => {
+    const [owner, extra] = [await makeUser(), await makeUser()];
+    await db.run(sql`INSERT INTO contacts (owner_id, contact_id, created_at) SELECT ${owner._id}, value, 0 FROM json_each(${JSON.stringify(pool.slice(0, LIMITS.contacts))})`);
+    const refused = await api("POST", "/api/contacts", { token: owner.token, body: { userId: extra._id } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toMatch(/at most 5,000 contacts per user/);
+    expect(await db.select().from(contacts).where(and(eq(contacts.ownerId, owner._id), eq(contacts.contactId, extra._id))).all()).toEqual([]);
+    expect((await api("POST", "/api/contacts", { token: owner.token, body: { userId: pool[0], name: "renamed" } })).status).toBe(200);
+  });
+
+  it(`friends: accepting past ${LIMITS.friends} friends is 409 and the request stays pending; pending requests are capped too`, async () => {
+    const [popular, asker] = [await makeUser(), await makeUser()];
+    await db.run(sql`INSERT INTO friendships (user_id, friend_id, created_at) SELECT ${popular._id}, value, 0 FROM json_each(${JSON.stringify(pool.slice(0, LIMITS.friends))})`);
+    const req = await api("POST", "/api/friends/requests", { token: asker.token, body: { userId: popular._id } });
+    expect(req.status).toBe(201);
+    const accept = await api("POST", `/api/friends/requests/${req.body._id}/accept`, { token: popular.token });
+    expect(accept.status).toBe(409);
+    expect(accept.body.message).toMatch(/friends: at most 5,000 friends per user/);
+    expect((await db.select().from(friendRequests).where(eq(friendRequests.id, req.body._id)).get())?.status).toBe("pending");
+    expect(await db.select().from(friendships).where(eq(friendships.userId, asker._id)).all()).toEqual([]);
+
+    const [spammer, target] = [await makeUser(), await makeUser()];
+    await db.run(sql`INSERT INTO friend_requests (id, from_id, to_id, status, created_at, updated_at)
+      SELECT substr(value, 1, 16) || printf('%08x', key), ${spammer._id}, value, 'pending', 0, 0 FROM json_each(${JSON.stringify(pool.slice(0, LIMITS.pendingFriendRequests))})`);
+    const more = await api("POST", "/api/friends/requests", { token: spammer.token, body: { userId: target._id } });
+    expect(more.status).toBe(409);
+    expect(more.body.message).toMatch(/at most 1,000 pending friend requests per user/);
+  });
+
+  it(`schedules (at most ${LIMITS.schedules}) and templates (at most ${LIMITS.templates}): single and bulk creation refused with 409, nothing written`, async () => {
+    const u = await makeUser();
+    await db.run(sql`INSERT INTO status_schedules (id, user_id, status, start_time, end_time)
+      WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ${LIMITS.schedules})
+      SELECT substr(${u._id}, 1, 16) || printf('%08x', i), ${u._id}, 'busy', 1000, 2000 FROM k`);
+    const schedule = { status: "away", startTime: "2030-01-01T09:00:00Z", endTime: "2030-01-01T10:00:00Z" };
+    const one = await api("POST", `/api/users/${u.userId}/schedules`, { token: u.token, body: schedule });
+    expect(one.status).toBe(409);
+    expect(one.body.message).toMatch(/schedules: at most 500 status schedules per user/);
+    expect((await api("POST", "/api/bulk/schedules/bulk", { token: u.token, body: [schedule, schedule] })).status).toBe(409);
+    expect((await db.select().from(statusSchedules).where(eq(statusSchedules.userId, u._id)).all()).length).toBe(LIMITS.schedules);
+
+    const t = await makeUser();
+    const template = { name: "Lunch", status: "eating", duration: 30 };
+    const first = await api("POST", "/api/bulk/templates/bulk", { token: t.token, body: Array.from({ length: 50 }, () => template) });
+    expect(first.status).toBe(201);
+    await db.run(sql`INSERT INTO status_templates (id, user_id, name, status)
+      WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ${LIMITS.templates - 51})
+      SELECT substr(${t._id}, 1, 16) || printf('%08x', i), ${t._id}, 'T' || i, 'busy' FROM k`);
+    expect((await api("POST", "/api/status/templates", { token: t.token, body: template })).status).toBe(201);
+    const over = await api("POST", "/api/status/templates", { token: t.token, body: template });
+    expect(over.status).toBe(409);
+    expect(over.body.message).toMatch(/templates: at most 200 status templates per user/);
+    expect((await api("POST", "/api/bulk/templates/bulk", { token: t.token, body: [template] })).status).toBe(409);
+    expect((await db.select().from(statusTemplates).where(eq(statusTemplates.userId, t._id)).all()).length).toBe(LIMITS.templates);
+  });
+});
 
 describe("GET /api/conversations pages", () => {
   it("page and limit in both dialects (newest activity first); limit over 100 is 400", async () => {

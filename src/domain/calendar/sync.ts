@@ -17,10 +17,11 @@ import { and, eq, gt, inArray, lt, ne, or, sql } from "drizzle-orm";
 import { calendarLinks, type StatusSchedule, statusSchedules, type User } from "../../db/schema";
 import type { Env } from "../../env";
 import { ApiError } from "../../lib/errors";
+import { withCap } from "../../lib/limits";
 import type { Db } from "../../db/client";
 import { objectId } from "../../lib/ids";
 import { zoneOrUtc } from "../recurrence";
-import { scheduleProblems } from "../schedules";
+import { scheduleCap, scheduleProblems, schedulesFull } from "../schedules";
 import { armStatusTimer } from "../status";
 import { AppleCalendar } from "./apple";
 import { GoogleCalendar } from "./google";
@@ -181,7 +182,8 @@ export async function syncCalendar(
       target: [calendarLinks.userId, calendarLinks.provider],
       set: { lastSyncedAt: new Date(now), windowStart: input.startDate, windowEnd: input.endDate, eventCount: rows.length },
     });
-  const results = await db.batch([link, ...upserts, ...deactivations]);
+  // synced events count against the user's schedule cap (409, nothing written, when the sync would pass it)
+  const results = await withCap(() => db.batch([link, ...upserts, ...deactivations, scheduleCap(db, user.id)]), schedulesFull);
   const schedules = (results.slice(1, 1 + upserts.length) as StatusSchedule[][]).flat();
   schedules.sort((a, b) => a.startTime.getTime() - b.startTime.getTime() || a.id.localeCompare(b.id));
 
