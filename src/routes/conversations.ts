@@ -102,6 +102,7 @@ conversationsRouter.openapi(
       201: ok(Envelope(Conversation003), "`{success, statusCode, message, data: conversation}`"),
       403: described("A named member blocked you (`Access denied`)"),
       404: described("A named member does not exist"),
+      409: described("More than 256 members"),
     },
   }),
   async (c) => {
@@ -252,8 +253,9 @@ conversationsRouter.openapi(
     responses: {
       200: ok(Envelope(Conversation003), "`{success, statusCode, message, data: conversation}`"),
       400: described("Not a group"),
-      403: described("A named user blocked you"),
+      403: described("A named user blocked you (`Access denied`)"),
       404: described("No such conversation / user"),
+      409: described("The group would have more than 256 members (nobody is added)"),
     },
   }),
   async (c) => {
