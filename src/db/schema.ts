@@ -123,6 +123,12 @@ export const conversations = sqliteTable(
     status: text("status").notNull().default("active"),
     /** 1-on-1 only: the two user ids sorted and joined by ":"; unique per pair. */
     pairKey: text("pair_key"),
+    /**
+     * When its first message was sent (set once, by the Worker, when the room
+     * answers seq 1). Null while nobody has written: such a conversation does
+     * not make its members conversation partners (presence, src/domain/relations.ts).
+     */
+    firstMessageAt: ts("first_message_at"),
     createdAt: ts("created_at").notNull().default(now),
     updatedAt: ts("updated_at").notNull().default(now),
   },

@@ -10,13 +10,14 @@
  * is stored or none is.
  */
 import { z } from "@hono/zod-openapi";
-import { type StatusSchedule, type StatusTemplate, statusSchedules, statusTemplates, type User } from "../db/schema";
+import type { StatusSchedule, StatusTemplate, User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { TemplateFields } from "../lib/schemas";
-import { newScheduleRow, type ScheduleCreateInput } from "./schedules";
+import { insertSchedules, newScheduleRow, type ScheduleCreateInput } from "./schedules";
+import { insertTemplates } from "./templates";
 import { resolveStatusChange, type StatusName } from "./status-change";
 import { armStatusTimer } from "./status-timer";
 
@@ -64,17 +65,14 @@ export async function bulkCreateTemplates(db: Db, user: User, items: BulkTemplat
       };
     }),
   );
-  const inserts = rows.map((r) => db.insert(statusTemplates).values(r).returning());
-  const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
-  return results.map((r) => r[0]);
+  return insertTemplates(db, user.id, rows);
 }
 
 export async function bulkCreateSchedules(env: Env, db: Db, user: User, items: ScheduleCreateInput[]): Promise<StatusSchedule[]> {
   checkSize(items.length);
   const now = Date.now();
   const rows = items.map((it) => newScheduleRow(user, it, now));
-  const inserts = rows.map((r) => db.insert(statusSchedules).values(r).returning());
-  const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
+  const created = await insertSchedules(db, user.id, rows);
   await armStatusTimer(env, user.id);
-  return results.map((r) => r[0]);
+  return created;
 }

@@ -15,6 +15,7 @@ import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { contacts, type User, users } from "../db/schema";
 import { chunks } from "../lib/chunks";
 import { ApiError } from "../lib/errors";
+import { capGuard, capReached, LIMITS, userRow, withCap } from "../lib/limits";
 import type { Db } from "../db/client";
 import { normalizePhone } from "../lib/phone";
 import type { ContactRow } from "../views/contact";
@@ -105,12 +106,19 @@ export async function addContact(
   if (target.id === ownerId) throw new ApiError(400, `${field}: you cannot add yourself as a contact`);
 
   const label = input.name?.trim() || null;
-  const inserted = await db
-    .insert(contacts)
-    .values({ ownerId, contactId: target.id, name: label, createdAt: new Date() })
-    .onConflictDoNothing()
-    .returning({ contactId: contacts.contactId })
-    .all();
+  // the cap is checked in the insert's transaction (an existing contact does not count twice)
+  const [inserted] = await withCap(
+    () =>
+      db.batch([
+        db
+          .insert(contacts)
+          .values({ ownerId, contactId: target.id, name: label, createdAt: new Date() })
+          .onConflictDoNothing()
+          .returning({ contactId: contacts.contactId }),
+        capGuard(db, sql`SELECT count(*) FROM ${contacts} WHERE ${contacts.ownerId} = ${ownerId}`, LIMITS.contacts, userRow(ownerId)),
+      ] as const),
+    () => capReached(field, "contacts per user", LIMITS.contacts, "remove contacts first"),
+  );
   const created = inserted.length > 0;
   if (!created && label) {
     await db

@@ -8,10 +8,11 @@
  * are read) and `unread_count` (messages from others, not deleted, above it),
  * maintained on write so counting never scans message history.
  */
-import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, ne, sql, type SQLWrapper } from "drizzle-orm";
 import { type Conversation, type ConversationMember, conversationMembers, conversations, type User, users } from "../db/schema";
 import type { Env } from "../env";
 import { errorText } from "../lib/db-errors";
+import { capGuard, capReached, LIMITS, withCap } from "../lib/limits";
 import { badRequest, forbidden, notFound } from "../lib/errors";
 import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
@@ -21,7 +22,17 @@ import type { MembershipChange } from "../views/events";
 import { blockersAmong, hasBlocked } from "./relations";
 import { findUsersByRefs } from "./users";
 
-export const MAX_GROUP_MEMBERS_PER_REQUEST = 50;
+export const MAX_GROUP_MEMBERS_PER_REQUEST = LIMITS.groupMembersPerRequest;
+export const MAX_GROUP_MEMBERS = LIMITS.groupMembers;
+
+/** Fails the batch when the conversation has more than MAX_GROUP_MEMBERS members. */
+const groupCap = (db: Db, conversationId: string) =>
+  capGuard(db, sql`SELECT count(*) FROM ${conversationMembers} WHERE ${conversationMembers.conversationId} = ${conversationId}`, MAX_GROUP_MEMBERS, {
+    table: conversations,
+    where: eq(conversations.id, conversationId),
+  });
+const groupFull = (have?: number) =>
+  capReached("members", "members in a group", MAX_GROUP_MEMBERS, have === undefined ? "remove members first" : `this group has ${have}; remove members first`);
 
 export const isUniqueViolation = (err: unknown) => /UNIQUE constraint failed/i.test(errorText(err));
 
@@ -115,6 +126,7 @@ export async function getOrCreatePair(env: Env, db: Db, meId: string, otherId: s
     createdBy: meId,
     status: "active",
     pairKey: key,
+    firstMessageAt: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -160,9 +172,11 @@ export async function createGroup(db: Db, creatorId: string, name: string, refs:
     createdBy: creatorId,
     status: "active",
     pairKey: null,
+    firstMessageAt: null,
     createdAt: now,
     updatedAt: now,
   };
+  if (invited.length + 1 > MAX_GROUP_MEMBERS) throw groupFull();
   await db.batch([
     db.insert(conversations).values(conversation),
     ...insertMembers(db, conversation.id, [creatorId, ...invited.map((u) => u.id)], now),
@@ -170,29 +184,30 @@ export async function createGroup(db: Db, creatorId: string, name: string, refs:
   return conversation;
 }
 
+/** `GET /api/conversations` pages: `limit` defaults to 50 and is at most 100. */
+export const CONVERSATION_PAGE_DEFAULT = 50;
+export const CONVERSATION_PAGE_MAX = 100;
+
+type Inbox = Awaited<ReturnType<ReturnType<typeof userHub>["inbox"]>>;
+
 /**
- * The caller's conversations as view records, ordered by last activity
- * (last message, else creation), newest first: the conversations and their
- * members from D1 (one round trip), last messages and unread counts from the
- * caller's inbox (UserHub).
+ * Records for the given conversations, in that order: conversations and
+ * members from D1 (one round trip), inbox entries from the viewer's hub.
+ * `wanted` selects the ids in SQL (default: exactly `ids`).
  */
-async function loadRecords(env: Env, db: Db, viewerId: string, conversationId?: string): Promise<ConversationRecord[]> {
-  const viewer = conversationId
-    ? and(eq(conversationMembers.userId, viewerId), eq(conversationMembers.conversationId, conversationId))
-    : eq(conversationMembers.userId, viewerId);
-  const mine = db.select({ id: conversationMembers.conversationId }).from(conversationMembers).where(viewer);
-  const [[rows, memberRows], inbox] = await Promise.all([
-    db.batch([
-      db.select().from(conversations).where(inArray(conversations.id, mine)),
-      db
-        .select({ conversationId: conversationMembers.conversationId, user: users })
-        .from(conversationMembers)
-        .innerJoin(users, eq(users.id, conversationMembers.userId))
-        .where(inArray(conversationMembers.conversationId, mine))
-        .orderBy(asc(conversationMembers.joinedAt), asc(sql`${conversationMembers}.rowid`)),
-    ] as const),
-    userHub(env, viewerId).inbox(),
-  ]);
+async function recordsOf(db: Db, ids: string[], inbox: Inbox, wanted?: SQLWrapper): Promise<ConversationRecord[]> {
+  if (!ids.length) return [];
+  // one bound parameter for any number of ids (D1 allows 100 per query)
+  wanted ??= sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+  const [rows, memberRows] = await db.batch([
+    db.select().from(conversations).where(inArray(conversations.id, wanted)),
+    db
+      .select({ conversationId: conversationMembers.conversationId, user: users })
+      .from(conversationMembers)
+      .innerJoin(users, eq(users.id, conversationMembers.userId))
+      .where(inArray(conversationMembers.conversationId, wanted))
+      .orderBy(asc(conversationMembers.joinedAt), asc(sql`${conversationMembers}.rowid`)),
+  ] as const);
   const membersOf = new Map<string, User[]>();
   for (const r of memberRows) {
     const list = membersOf.get(r.conversationId) ?? [];
@@ -200,19 +215,48 @@ async function loadRecords(env: Env, db: Db, viewerId: string, conversationId?: 
     membersOf.set(r.conversationId, list);
   }
   const entryOf = new Map(inbox.map((e) => [e.conversationId, e]));
-  const records = rows.map((conversation) => {
-    const entry = entryOf.get(conversation.id);
-    return { conversation, members: membersOf.get(conversation.id) ?? [], unreadCount: entry?.unread ?? 0, last: entry?.last ?? null };
+  const byId = new Map(rows.map((c) => [c.id, c]));
+  return ids.flatMap((id) => {
+    const conversation = byId.get(id);
+    if (!conversation) return [];
+    const entry = entryOf.get(id);
+    return [{ conversation, members: membersOf.get(id) ?? [], unreadCount: entry?.unread ?? 0, last: entry?.last ?? null }];
   });
-  const activity = (r: ConversationRecord) => (r.last?.createdAt ?? r.conversation.createdAt).getTime();
-  return records.sort((a, b) => activity(b) - activity(a) || (a.conversation.id < b.conversation.id ? 1 : -1));
 }
 
-export const listConversations = (env: Env, db: Db, viewerId: string) => loadRecords(env, db, viewerId);
+/**
+ * One page of the caller's conversations as view records, ordered by last
+ * activity (last message, else creation), newest first. The order needs only
+ * each conversation's id and creation time (D1) and the caller's inbox
+ * (UserHub: last messages and unread counts); members are loaded for the
+ * page alone, so a page costs the same however many conversations one has.
+ */
+export async function listConversations(
+  env: Env,
+  db: Db,
+  viewerId: string,
+  page: { page: number; limit: number } = { page: 1, limit: CONVERSATION_PAGE_DEFAULT },
+): Promise<ConversationRecord[]> {
+  const mine = db.select({ id: conversationMembers.conversationId }).from(conversationMembers).where(eq(conversationMembers.userId, viewerId));
+  const [heads, inbox] = await Promise.all([
+    db.select({ id: conversations.id, createdAt: conversations.createdAt }).from(conversations).where(inArray(conversations.id, mine)).all(),
+    userHub(env, viewerId).inbox(),
+  ]);
+  const lastAt = new Map(inbox.map((e) => [e.conversationId, e.last?.createdAt.getTime()]));
+  const activity = (h: (typeof heads)[number]) => lastAt.get(h.id) ?? h.createdAt.getTime();
+  heads.sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? 1 : -1));
+  const limit = Math.min(Math.max(1, page.limit), CONVERSATION_PAGE_MAX);
+  const ids = heads.slice((Math.max(1, page.page) - 1) * limit, Math.max(1, page.page) * limit).map((h) => h.id);
+  return recordsOf(db, ids, inbox);
+}
 
 /** One conversation as the caller sees it; 404 when not a member. */
 export async function getConversation(env: Env, db: Db, conversationId: string, viewerId: string): Promise<ConversationRecord> {
-  const [record] = await loadRecords(env, db, viewerId, conversationId);
+  const membership = db
+    .select({ id: conversationMembers.conversationId })
+    .from(conversationMembers)
+    .where(and(eq(conversationMembers.userId, viewerId), eq(conversationMembers.conversationId, conversationId)));
+  const [record] = await recordsOf(db, [conversationId], await userHub(env, viewerId).inbox(), membership);
   if (!record) throw conversationNotFound();
   return record;
 }
@@ -229,10 +273,16 @@ export async function addMembers(env: Env, db: Db, conversationId: string, actor
   if (!added.length) throw badRequest("members: name at least one user other than yourself");
   if ((await blockersAmong(db, actorId, added.map((u) => u.id))).size) throw forbidden("Access denied");
   const now = new Date();
-  await db.batch([
-    db.update(conversations).set({ updatedAt: now }).where(eq(conversations.id, conversationId)),
-    ...insertMembers(db, conversationId, added.map((u) => u.id), now),
-  ] as const);
+  // the cap is checked in the same transaction as the insert: concurrent adds cannot pass it together
+  await withCap(
+    () =>
+      db.batch([
+        db.update(conversations).set({ updatedAt: now }).where(eq(conversations.id, conversationId)),
+        ...insertMembers(db, conversationId, added.map((u) => u.id), now),
+        groupCap(db, conversationId),
+      ] as const),
+    () => groupFull(),
+  );
   await membershipChanged(env, conversationId, { kind: "added", actorId, userIds: added.map((u) => u.id) });
   return getConversation(env, db, conversationId, actorId);
 }

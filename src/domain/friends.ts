@@ -8,6 +8,7 @@ import { and, asc, eq, or, sql } from "drizzle-orm";
 import { conversationMetadata, friendRequests, friendships, type User, users } from "../db/schema";
 import { uniqueViolation } from "../lib/db-errors";
 import { badRequest, conflict, forbidden, notFound } from "../lib/errors";
+import { capGuard, capReached, LIMITS, userRow, withCap } from "../lib/limits";
 import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { findUserByEmail, findUserByPhone, findUserByRef, phoneOrThrow } from "./users";
@@ -102,11 +103,22 @@ export async function sendFriendRequest(
   if (theirs.length) return { ...(await respond(db, theirs[0].id, from.id, "accepted")), accepted: true };
   const now = new Date();
   try {
-    const request = await db
-      .insert(friendRequests)
-      .values({ id: objectId(now.getTime()), fromId: from.id, toId: to.id, status: "pending", createdAt: now, updatedAt: now })
-      .returning()
-      .get();
+    const [[request]] = await withCap(
+      () =>
+        db.batch([
+          db
+            .insert(friendRequests)
+            .values({ id: objectId(now.getTime()), fromId: from.id, toId: to.id, status: "pending", createdAt: now, updatedAt: now })
+            .returning(),
+          capGuard(
+            db,
+            sql`SELECT count(*) FROM ${friendRequests} WHERE ${friendRequests.fromId} = ${from.id} AND ${friendRequests.status} = 'pending'`,
+            LIMITS.pendingFriendRequests,
+            userRow(from.id),
+          ),
+        ] as const),
+      () => capReached("userId", "pending friend requests per user", LIMITS.pendingFriendRequests, "cancel some first"),
+    );
     return { request, from, to, accepted: false };
   } catch (err) {
     if (uniqueViolation(err)) throw conflict("Friend request already sent");
@@ -183,7 +195,19 @@ export async function respond(
             .where(and(eq(friendRequests.id, requestId), eq(friendRequests.status, "accepted"))),
         )
         .onConflictDoNothing();
-    await db.batch([update, friendship(friendRequests.fromId, friendRequests.toId), friendship(friendRequests.toId, friendRequests.fromId)] as const);
+    // both friend lists stay within their cap, checked in the same transaction
+    const friendCap = (id: string) => capGuard(db, sql`SELECT count(*) FROM ${friendships} WHERE ${friendships.userId} = ${id}`, LIMITS.friends, userRow(id));
+    await withCap(
+      () =>
+        db.batch([
+          update,
+          friendship(friendRequests.fromId, friendRequests.toId),
+          friendship(friendRequests.toId, friendRequests.fromId),
+          friendCap(request.fromId),
+          friendCap(request.toId),
+        ] as const),
+      () => capReached("friends", "friends per user", LIMITS.friends, "one of you has to remove friends first"),
+    );
   } else {
     await update;
   }

@@ -10,7 +10,7 @@
  * room checks membership, blocks and the reply, commits, answers and then
  * delivers the message in real time.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { conversationMembers, uploadRefs, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, badRequest } from "../lib/errors";
@@ -20,7 +20,7 @@ import { checkMessageRate } from "../lib/rate-limit";
 import type { MESSAGE_TYPES } from "../lib/schemas";
 import { conversationRoom, userHub } from "../objects/stubs";
 import type { RoomError } from "../objects/conversation-room";
-import { getOrCreatePair, pairKey } from "./conversations";
+import { assertNotBlockedBy, getOrCreatePair, pairKey } from "./conversations";
 import type { CatchUp, MessagePage, MessageRecord, Since } from "./message-model";
 import { attachmentUpload } from "./uploads";
 import { findUserByEmail, findUserByRef, requireUserByRef } from "./users";
@@ -114,6 +114,9 @@ async function addressedPair(env: Env, db: Db, senderId: string, input: SendInpu
     if (!target) throw new ApiError(404, "Receiver not found");
   }
   if (target.id === senderId) throw badRequest(`${f.recipient}: you cannot send a message to yourself`);
+  // refused before anything is written: a blocked sender must not create (or rejoin) the pair's conversation.
+  // The room checks the block again for every send, in every form (by user or by conversation).
+  await assertNotBlockedBy(db, target.id, senderId);
   const { conversation, created } = await getOrCreatePair(env, db, senderId, target.id);
   if (pairs.size >= PAIR_CACHE_MAX) pairs.delete(pairs.keys().next().value!);
   pairs.set(key, { targetId: target.id, conversationId: conversation.id, until: Date.now() + PAIR_TTL_MS });
@@ -161,11 +164,21 @@ export async function sendMessage(env: Env, db: Db, input: SendInput): Promise<S
   let outcome = await room.send(conversationId, request);
   if (!outcome.ok && (outcome.rejoin || outcome.status === 404) && addressed) {
     // one of the two left the pair's conversation: addressing the user again makes them members again
+    // (unless they blocked the sender: refused before that write, whether or not the pair was cached)
+    await assertNotBlockedBy(db, addressed.targetId, input.senderId);
     await getOrCreatePair(env, db, input.senderId, addressed.targetId);
     await room.invalidate(conversationId);
     outcome = await room.send(conversationId, request);
   }
   const { record, created } = unwrap(outcome);
+  if (record.message.seq === 1) {
+    // the conversation's first message: from now on its members are conversation partners (presence).
+    // Once per conversation (a repeated clientMsgId of that first message tries again, harmlessly).
+    await db
+      .update(conversations)
+      .set({ firstMessageAt: record.message.createdAt })
+      .where(and(eq(conversations.id, conversationId), isNull(conversations.firstMessageAt)));
+  }
   if (created && upload) {
     await db.insert(uploadRefs).values({ uploadId: upload.id, conversationId, messageId: record.message.id }).onConflictDoNothing();
   }

@@ -2,9 +2,14 @@
  * Who is related to whom. Presence and status go to friends, to users who
  * have the person as a contact, and to conversation partners; never to
  * someone the person has blocked.
+ *
+ * Conversation partners are the people one has actually exchanged messages
+ * with: the other members of a conversation in which a message was sent
+ * (`conversations.first_message_at` set). Being put in a group, or a 1-on-1
+ * opened without a word, relates nobody.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { contacts, conversationMembers, conversationMetadata, friendships } from "../db/schema";
+import { contacts, conversationMembers, conversationMetadata, conversations, friendships } from "../db/schema";
 import { chunks } from "../lib/chunks";
 import type { Db } from "../db/client";
 
@@ -16,6 +21,7 @@ export async function watchersOf(db: Db, userId: string): Promise<string[]> {
     SELECT owner_id AS id FROM ${contacts} WHERE contact_id = ${userId}
     UNION
     SELECT m2.user_id AS id FROM ${conversationMembers} m1
+      JOIN ${conversations} c ON c.id = m1.conversation_id AND c.first_message_at IS NOT NULL
       JOIN ${conversationMembers} m2 ON m2.conversation_id = m1.conversation_id
       WHERE m1.user_id = ${userId} AND m2.user_id != ${userId}
     EXCEPT
@@ -32,6 +38,7 @@ export async function watchedBy(db: Db, userId: string): Promise<string[]> {
     SELECT contact_id AS id FROM ${contacts} WHERE owner_id = ${userId}
     UNION
     SELECT m2.user_id AS id FROM ${conversationMembers} m1
+      JOIN ${conversations} c ON c.id = m1.conversation_id AND c.first_message_at IS NOT NULL
       JOIN ${conversationMembers} m2 ON m2.conversation_id = m1.conversation_id
       WHERE m1.user_id = ${userId} AND m2.user_id != ${userId}
     EXCEPT

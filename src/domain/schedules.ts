@@ -11,10 +11,12 @@
  * (MAX_LENGTH_MS).
  */
 import { z } from "@hono/zod-openapi";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, count, eq, gt, ne, or, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { type StatusSchedule, statusSchedules, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
+import { capGuard, capReached, LIMITS, userRow, withCap } from "../lib/limits";
 import { type Db, pageWithCount } from "../db/client";
 import { objectId } from "../lib/ids";
 import { IsoDate, MAX_CUSTOM_STATUS, StatusValue } from "../lib/schemas";
@@ -134,9 +136,28 @@ export function newScheduleRow(user: User, input: ScheduleCreateInput, now = Dat
 
 export async function createSchedule(env: Env, db: Db, user: User, input: ScheduleCreateInput): Promise<StatusSchedule> {
   const row = newScheduleRow(user, input);
-  const created = await db.insert(statusSchedules).values(row).returning().get();
+  const [created] = await insertSchedules(db, user.id, [row]);
   await armStatusTimer(env, user.id);
   return created;
+}
+
+/** Fails a batch when the user has more schedules than the cap. */
+export const scheduleCap = (db: Db, userId: string) =>
+  capGuard(db, sql`SELECT count(*) FROM ${statusSchedules} WHERE ${statusSchedules.userId} = ${userId}`, LIMITS.schedules, userRow(userId));
+
+export const schedulesFull = () => capReached("schedules", "status schedules per user", LIMITS.schedules, "delete schedules first");
+
+/**
+ * Inserts a user's schedules in one batch with the per-user cap checked in
+ * the same transaction (409 naming the cap, nothing written, when over it).
+ */
+export async function insertSchedules(db: Db, userId: string, rows: (typeof statusSchedules.$inferInsert)[]): Promise<StatusSchedule[]> {
+  const inserts = rows.map((r) => db.insert(statusSchedules).values(r).returning());
+  const results = await withCap(
+    () => db.batch([...inserts, scheduleCap(db, userId)] as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]),
+    schedulesFull,
+  );
+  return (results.slice(0, inserts.length) as StatusSchedule[][]).map((r) => r[0]);
 }
 
 export async function updateSchedule(env: Env, db: Db, user: User, id: string, patch: ScheduleUpdateInput): Promise<StatusSchedule> {

@@ -3,10 +3,12 @@
  * Templates are their owner's alone. Applying one sets the owner's status
  * through `setStatus` (duration counted from the moment it is applied).
  */
-import { and, desc, eq } from "drizzle-orm";
+import { and, count, desc, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { type StatusTemplate, statusTemplates, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
+import { capGuard, capReached, LIMITS, userRow, withCap } from "../lib/limits";
 import { type Db, pageWithCount } from "../db/client";
 import { objectId } from "../lib/ids";
 import { resolveStatusChange, setStatus, type StatusName, type StatusResult } from "./status-change";
@@ -36,11 +38,22 @@ export async function listTemplates(db: Db, userId: string, page: number, limit:
 export async function createTemplate(db: Db, userId: string, input: TemplateInput): Promise<StatusTemplate> {
   const t = checkTemplate(input);
   const now = new Date();
-  return db
-    .insert(statusTemplates)
-    .values({ id: objectId(now.getTime()), userId, ...t, createdAt: now, updatedAt: now })
-    .returning()
-    .get();
+  const [created] = await insertTemplates(db, userId, [{ id: objectId(now.getTime()), userId, ...t, createdAt: now, updatedAt: now }]);
+  return created;
+}
+
+/**
+ * Inserts a user's templates in one batch with the per-user cap checked in
+ * the same transaction (409 naming the cap, nothing written, when over it).
+ */
+export async function insertTemplates(db: Db, userId: string, rows: (typeof statusTemplates.$inferInsert)[]): Promise<StatusTemplate[]> {
+  const inserts = rows.map((r) => db.insert(statusTemplates).values(r).returning());
+  const guard = capGuard(db, sql`SELECT count(*) FROM ${statusTemplates} WHERE ${statusTemplates.userId} = ${userId}`, LIMITS.templates, userRow(userId));
+  const results = await withCap(
+    () => db.batch([...inserts, guard] as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]),
+    () => capReached("templates", "status templates per user", LIMITS.templates, "delete templates first"),
+  );
+  return (results.slice(0, inserts.length) as StatusTemplate[][]).map((r) => r[0]);
 }
 
 /** The template, if it exists and belongs to `ownerId` (404 / 403 otherwise). */

@@ -82,8 +82,8 @@ export interface ServerEvent {
 }
 
 const TypingAck = z
-  .object({ success: z.boolean(), conversation_id: z.string(), conversationId: z.string(), typing: z.boolean() })
-  .openapi("TypingAck");
+  .object({ success: z.boolean(), conversation_id: z.string().nullable(), conversationId: z.string().nullable(), typing: z.boolean() })
+  .openapi("TypingAck", { description: "`conversation_id`/`conversationId` are null (and `typing` false) when a user was addressed with whom the caller has no conversation: typing never creates one, and nothing is emitted." });
 const MessageSent002 = z.object({ success: z.boolean(), message: Message002 }).openapi("MessageSent002");
 const MessageHistory002 = z
   .object({
@@ -222,7 +222,7 @@ export const CLIENT_EVENTS: ClientEvent[] = [
   ...(["typing_start", "typing_stop"] as const).map(
     (name): ClientEvent => ({
       name,
-      summary: `${name === "typing_start" ? "Start" : "Stop"} typing: to a user by \`receiverId\` (002) or in a conversation by \`conversation_id\` (004). A start lasts 5 s unless renewed.`,
+      summary: `${name === "typing_start" ? "Start" : "Stop"} typing: to a user by \`receiverId\` (002; only into an existing 1-on-1 conversation, never creating one) or in a conversation by \`conversation_id\` (004). A start lasts 5 s unless renewed.`,
       documents: ["002", "004"],
       dialects: BOTH,
       payload: z.union([ByReceiver, ByConversation]),
@@ -233,7 +233,7 @@ export const CLIENT_EVENTS: ClientEvent[] = [
   ...(["typing", "stopTyping"] as const).map(
     (name): ClientEvent => ({
       name,
-      summary: `${name === "typing" ? "Start" : "Stop"} typing to \`recipientId\` (001).`,
+      summary: `${name === "typing" ? "Start" : "Stop"} typing to \`recipientId\` (001; only into an existing 1-on-1 conversation, never creating one).`,
       documents: ["001"],
       dialects: BOTH,
       payload: ByRecipient,

@@ -56,6 +56,7 @@ bulkRouter.openapi(
     responses: {
       201: ok(Counted(TemplateView), "`{success, count, data: [template]}`"),
       400: described("An invalid item (index and field named)"),
+      409: described("At most 200 templates per user (nothing is created)"),
       413: described(`More than ${BULK_MAX} items`),
     },
   }),
@@ -79,6 +80,7 @@ bulkRouter.openapi(
     responses: {
       201: ok(Counted(ScheduleView), "`{success, count, data: [schedule]}`"),
       400: described("An invalid item (index and field named)"),
+      409: described("At most 500 schedules per user (nothing is created)"),
       413: described(`More than ${BULK_MAX} items`),
     },
   }),

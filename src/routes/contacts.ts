@@ -181,6 +181,7 @@ contactsRouter.openapi(
       200: ok(ContactView, "Already a contact"),
       400: described("Invalid, or yourself"),
       404: described("No such user"),
+      409: described("The address book is full (at most 5,000 contacts per user)"),
     },
   }),
   async (c) => {

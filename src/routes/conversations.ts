@@ -18,6 +18,8 @@ import {
   removeMembers,
   renameGroup,
   assertNotBlockedBy,
+  CONVERSATION_PAGE_DEFAULT,
+  CONVERSATION_PAGE_MAX,
 } from "../domain/conversations";
 import { conversationHistory, messagesSince, parseSince, readConversation } from "../domain/messages";
 import { getMetadata, upsertMetadata } from "../domain/metadata";
@@ -100,6 +102,7 @@ conversationsRouter.openapi(
       201: ok(Envelope(Conversation003), "`{success, statusCode, message, data: conversation}`"),
       403: described("A named member blocked you (`Access denied`)"),
       404: described("A named member does not exist"),
+      409: described("More than 256 members"),
     },
   }),
   async (c) => {
@@ -120,13 +123,30 @@ conversationsRouter.openapi(
     summary: "The caller's conversations, newest activity first (003 envelope or 004 array, by dialect)",
     description:
       "Standard dialect (003): `{success, statusCode, message, data:[{_id, type, name, members, lastMessage, lastMessageAt, unreadCount, ...}]}`. " +
-      "Chat-socket dialect (004 token, or `?dialect=chat-socket`): `[{conversation_id, participants, last_message, last_message_time, last_message_sender, unread_count}]`.",
+      "Chat-socket dialect (004 token, or `?dialect=chat-socket`): `[{conversation_id, participants, last_message, last_message_time, last_message_sender, unread_count}]`. " +
+      `Paged in both: \`?page\` (from 1) and \`?limit\` (default ${CONVERSATION_PAGE_DEFAULT}, at most ${CONVERSATION_PAGE_MAX}); a page shorter than \`limit\` is the last.`,
     security: bearer,
-    request: { query: z.object({ dialect: z.enum(["standard", "chat-socket"]).optional() }) },
-    responses: { 200: ok(z.union([Envelope(z.array(Conversation003)), z.array(ConversationSummary004)]), "Conversations, ordered by last activity (newest first)") },
+    request: {
+      query: z.object({
+        dialect: z.enum(["standard", "chat-socket"]).optional(),
+        page: z.coerce.number().int().min(1, "must be >= 1").default(1).openapi({ description: "1 = the most recently active conversations" }),
+        limit: z.coerce
+          .number()
+          .int()
+          .min(1, "must be >= 1")
+          .max(CONVERSATION_PAGE_MAX, `must be <= ${CONVERSATION_PAGE_MAX}`)
+          .default(CONVERSATION_PAGE_DEFAULT)
+          .openapi({ description: `conversations per page (default ${CONVERSATION_PAGE_DEFAULT}, at most ${CONVERSATION_PAGE_MAX}); a page shorter than \`limit\` is the last` }),
+      }),
+    },
+    responses: {
+      200: ok(z.union([Envelope(z.array(Conversation003)), z.array(ConversationSummary004)]), "One page of conversations, ordered by last activity (newest first)"),
+      400: described("Bad page or limit"),
+    },
   }),
   async (c) => {
-    const records = await listConversations(c.env, c.var.db, c.var.auth.id);
+    const { page, limit } = c.req.valid("query");
+    const records = await listConversations(c.env, c.var.db, c.var.auth.id, { page, limit });
     if (c.var.dialect === "chat-socket") return c.json(records.map(conversationSummary004));
     return c.json(envelope(200, "Conversations retrieved successfully", records.map(conversation003)));
   },
@@ -233,8 +253,9 @@ conversationsRouter.openapi(
     responses: {
       200: ok(Envelope(Conversation003), "`{success, statusCode, message, data: conversation}`"),
       400: described("Not a group"),
-      403: described("A named user blocked you"),
+      403: described("A named user blocked you (`Access denied`)"),
       404: described("No such conversation / user"),
+      409: described("The group would have more than 256 members (nobody is added)"),
     },
   }),
   async (c) => {

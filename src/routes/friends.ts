@@ -60,7 +60,7 @@ friendsRouter.openapi(
       200: ok(FriendRequestResult, "Their pending request to you was accepted instead: `{..., status:\"accepted\"}`"),
       403: described("The user blocked you (`Access denied`)"),
       404: described("No such user"),
-      409: described("Already friends, or already requested"),
+      409: described("Already friends, already pending, at most 1,000 pending requests per user, or (accepting theirs) a friend list full at 5,000"),
     },
   }),
   async (c) => {
@@ -98,8 +98,8 @@ const respondRoute = (action: "accept" | "decline") =>
     responses: {
       200: ok(FriendRequestResult, "`{success, message, request}`"),
       403: described("Not the recipient"),
+      409: described("Not pending, or (accepting) either friend list is full at 5,000 (the request stays pending)"),
       404: described("No such request (or not yours)"),
-      409: described("Not pending any more"),
     },
   });
 
@@ -125,7 +125,6 @@ friendsRouter.openapi(
       200: ok(FriendRequestResult, "`{success, message, request}`"),
       403: described("Not the sender"),
       404: described("No such request (or not yours)"),
-      409: described("Not pending any more"),
     },
   }),
   async (c) => {

@@ -73,6 +73,7 @@ schedulesRouter.openapi(
     responses: {
       201: ok(Data(ScheduleView), "`{success, data: schedule}`"),
       400: described("Invalid field (named in the message)"),
+      409: described("At most 500 schedules per user"),
       403: described("Not the owner"),
       404: described("No such user"),
     },

@@ -162,7 +162,7 @@ statusRouter.openapi(
     summary: "Create a status template (000)",
     security: bearer,
     request: { body: jsonBody(TemplateBody) },
-    responses: { 201: ok(TemplateView, "The template `{_id, user, userId, name, status, customStatus, duration}`") },
+    responses: { 201: ok(TemplateView, "The template `{_id, user, userId, name, status, customStatus, duration}`"), 409: described("At most 200 templates per user") },
   }),
   async (c) => {
     const t = await createTemplate(c.var.db, c.var.auth.id, c.req.valid("json"));

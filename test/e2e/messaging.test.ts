@@ -109,6 +109,7 @@ describe("002 messaging (standard dialect)", () => {
   it("typing_start / typing_stop by receiverId -> typing_indicator; an unfinished typing ends by itself", async () => {
     const ann = await login("Ann");
     const ben = await login("Ben");
+    await conversationOf(ann, ben); // typing to a user never creates a conversation
     const sa = await std(ann, { mode: "polling" });
     const sb = await std(ben, { mode: "websocket" });
     const indicators = record(sb, "typing_indicator");
@@ -130,7 +131,9 @@ describe("002 messaging (standard dialect)", () => {
   it("connection and online_users on connect; user_online / user_offline between conversation partners", async () => {
     const ann = await login("Ann");
     const ben = await login("Ben");
+    // conversation partners = people who exchanged messages (an empty conversation relates nobody)
     await conversationOf(ann, ben);
+    expect((await http("POST", "/api/messages/send", { token: ann.token, body: { recipientId: ben._id, text: "hi" } })).status).toBe(201);
     const sa = await std(ann);
     const online = next(sa, "user_online", (u) => u._id === ben._id);
     const sb = socketFor(ben.token, { mode: "websocket", autoConnect: false, query: { dialect: "standard" } });

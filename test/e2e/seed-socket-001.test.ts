@@ -73,6 +73,8 @@ describe("001 sockets, as documented", () => {
   it("typing / stopTyping -> typingStatus {senderId, isTyping}; acks on both", async () => {
     const ann = await user000("Ann Typing");
     const ben = await user000("Ben Typing");
+    // typing to a user goes into the conversation one has with them (it never creates one)
+    expect((await http("POST", "/api/conversations/1on1", { token: ann.token, body: { receiverId: ben._id } })).status).toBe(201);
     const { socket: sa } = await io001(ann, [], ["websocket"]);
     const { socket: sb } = await io001(ben);
     const statuses = record(sb, "typingStatus");

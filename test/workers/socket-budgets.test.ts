@@ -11,7 +11,7 @@ import { createDb } from "../../src/db/client";
 import { conversations } from "../../src/db/schema";
 import { handlerFor, registeredEvents } from "../../src/realtime/events";
 import { BUDGETS, ConnectionBudget, EVENT_KINDS, STRIKES } from "../../src/realtime/socket/budgets";
-import { makeUser } from "./helpers";
+import { api, makeUser } from "./helpers";
 import { hubStub, sioWs, type WsClient } from "./realtime-helpers";
 
 const db = createDb(env.DB);
@@ -86,6 +86,8 @@ describe("socket event budgets", () => {
 
   it("100 typing toggles: the member hears only the budget's worth", async () => {
     const [u, v] = [await makeUser(), await makeUser()];
+    // typing to a user needs an existing conversation with them
+    expect((await api("POST", "/api/conversations/1on1", { token: u.token, body: { receiverId: v._id } })).status).toBe(201);
     const member = await sioWs({ token: v.token });
     const typist = await sioWs({ token: u.token });
     const started = Date.now();
@@ -111,6 +113,7 @@ describe("socket event budgets", () => {
 
   it("normal use stays under budget", async () => {
     const [u, v] = [await makeUser(), await makeUser()];
+    expect((await api("POST", "/api/conversations/1on1", { token: u.token, body: { receiverId: v._id } })).status).toBe(201);
     const { client } = await sioWs({ token: u.token });
     let id = 0;
     const sent: number[] = [];

@@ -30,6 +30,13 @@ function fakeCtx(u: TestUser, dialect: SocketContext["dialect"] = "standard"): S
 }
 const call = (ctx: SocketContext, event: string, payload: unknown) => Promise.resolve(handlerFor(event)!(ctx, payload)) as Promise<any>;
 
+/** The two users' 1-on-1 conversation (typing to a user never creates one). */
+async function pair(a: TestUser, b: TestUser): Promise<string> {
+  const res = await api("POST", "/api/conversations/1on1", { token: a.token, body: { receiverId: b._id } });
+  expect(res.status).toBe(201);
+  return res.body.data._id as string;
+}
+
 async function socketOf(u: TestUser, dialect: "standard" | "chat-socket" = "standard") {
   const token = await issueToken(env, { sub: u._id, uid: u.userId, dlc: dialect });
   const { client, answer } = await sioWs({ token });
@@ -59,6 +66,7 @@ describe("typing in the ConversationRoom", () => {
   it("start -> true to the other member; a renewal is silent; no stop: the alarm ends it after the TTL", async () => {
     const ann = await makeUser({ name: "Ann" });
     const ben = await makeUser({ name: "Ben" });
+    await pair(ann, ben);
     const benSocket = await socketOf(ben);
     const indicators = collect(benSocket, "typing_indicator");
     const statuses = collect(benSocket, "typingStatus");
@@ -93,6 +101,7 @@ describe("typing in the ConversationRoom", () => {
   it("stop ends it at once and cancels the alarm; a stop without a start changes nothing", async () => {
     const ann = await makeUser();
     const ben = await makeUser();
+    await pair(ann, ben);
     const benSocket = await socketOf(ben);
     const statuses = collect(benSocket, "typingStatus");
     const ctx = fakeCtx(ann);
@@ -137,6 +146,7 @@ describe("typing in the ConversationRoom", () => {
   it("a typist whose connection drops stops typing at once", async () => {
     const ann = await makeUser();
     const ben = await makeUser();
+    await pair(ann, ben);
     const benSocket = await socketOf(ben);
     const indicators = collect(benSocket, "typing_indicator");
     const annSocket = await socketOf(ann);

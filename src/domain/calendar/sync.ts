@@ -18,10 +18,11 @@ import { calendarLinks, type StatusSchedule, statusSchedules, type User } from "
 import type { Env } from "../../env";
 import { chunks } from "../../lib/chunks";
 import { ApiError } from "../../lib/errors";
+import { withCap } from "../../lib/limits";
 import type { Db } from "../../db/client";
 import { objectId } from "../../lib/ids";
 import { zoneOrUtc } from "../recurrence";
-import { scheduleProblems } from "../schedules";
+import { scheduleCap, scheduleProblems, schedulesFull } from "../schedules";
 import { armStatusTimer } from "../status-timer";
 import { AppleCalendar } from "./apple";
 import { GoogleCalendar } from "./google";
@@ -180,7 +181,8 @@ export async function syncCalendar(
       target: [calendarLinks.userId, calendarLinks.provider],
       set: { lastSyncedAt: new Date(now), windowStart: input.startDate, windowEnd: input.endDate, eventCount: rows.length },
     });
-  const results = await db.batch([link, ...upserts, ...deactivations]);
+  // synced events count against the user's schedule cap (409, nothing written, when the sync would pass it)
+  const results = await withCap(() => db.batch([link, ...upserts, ...deactivations, scheduleCap(db, user.id)]), schedulesFull);
   const schedules = (results.slice(1, 1 + upserts.length) as StatusSchedule[][]).flat();
   schedules.sort((a, b) => a.startTime.getTime() - b.startTime.getTime() || a.id.localeCompare(b.id));
 

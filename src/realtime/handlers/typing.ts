@@ -5,9 +5,12 @@
  * disconnect ends it at once.
  *
  * - 002 `typing_start` / `typing_stop` `{receiverId}` and 001 `typing` /
- *   `stopTyping` `{recipientId}` address a user: the 1-on-1 conversation with
- *   them (got or created, as addressing a user does everywhere; 403 `Access
- *   denied` when they blocked you).
+ *   `stopTyping` `{recipientId}` address a user: the EXISTING 1-on-1
+ *   conversation with them (403 `Access denied` when they blocked you).
+ *   Typing never creates a conversation (a conversation makes the two
+ *   related, e.g. for presence): with none, the ack is `{success: true,
+ *   typing: false, conversation_id: null, conversationId: null}` and nothing
+ *   is emitted.
  * - 004 `typing_start` / `typing_stop` `{conversation_id}` address a
  *   conversation you are a member of.
  *
@@ -19,7 +22,9 @@
  * `{success, conversation_id, conversationId, typing}`.
  */
 import { z } from "zod";
-import { assertNotBlockedBy, getOrCreatePair } from "../../domain/conversations";
+import { and, eq } from "drizzle-orm";
+import { conversationMembers, conversations } from "../../db/schema";
+import { assertNotBlockedBy, pairKey } from "../../domain/conversations";
 import { unwrap } from "../../domain/messages";
 import { findUserByRef } from "../../domain/users";
 import { badRequest, notFound } from "../../lib/errors";
@@ -35,14 +40,23 @@ import { background, parsePayload, payloadObject } from "./payload";
  */
 const typingBySid = new Map<string, Set<string>>();
 
-/** The 1-on-1 conversation with the addressed user (got or created). */
-async function pairWith(ctx: SocketContext, ref: string, field: string): Promise<string> {
+/** The existing 1-on-1 conversation (the caller a member) with the addressed user, or null: typing creates none. */
+async function pairWith(ctx: SocketContext, ref: string, field: string): Promise<string | null> {
   const other = await findUserByRef(ctx.db, ref);
   if (!other) throw notFound("Receiver not found");
   if (other.id === ctx.userId) throw badRequest(`${field}: you cannot type to yourself`);
   await assertNotBlockedBy(ctx.db, other.id, ctx.userId);
-  return (await getOrCreatePair(ctx.env, ctx.db, ctx.userId, other.id)).conversation.id;
+  const row = await ctx.db
+    .select({ id: conversations.id })
+    .from(conversations)
+    .innerJoin(conversationMembers, and(eq(conversationMembers.conversationId, conversations.id), eq(conversationMembers.userId, ctx.userId)))
+    .where(eq(conversations.pairKey, pairKey(ctx.userId, other.id)))
+    .get();
+  return row?.id ?? null;
 }
+
+/** The answer to typing addressed to someone one has no conversation with: nothing happens. */
+const noConversation = { success: true, typing: false, conversation_id: null, conversationId: null };
 
 async function setTyping(ctx: SocketContext, conversationId: string, on: boolean) {
   const result = unwrap(await conversationRoom(ctx.env, conversationId).typing(conversationId, ctx.userId, on));
@@ -65,7 +79,8 @@ async function typingEvent(ctx: SocketContext, payload: unknown, on: boolean) {
   const p = payloadObject(payload);
   if (p.receiverId !== undefined && p.receiverId !== null) {
     const { receiverId } = parsePayload(ByReceiver, p);
-    return setTyping(ctx, await pairWith(ctx, receiverId, "receiverId"), on);
+    const conversationId = await pairWith(ctx, receiverId, "receiverId");
+    return conversationId ? setTyping(ctx, conversationId, on) : noConversation;
   }
   const b = parsePayload(ByConversation, p, ctx.dialect === "chat-socket" ? 422 : 400);
   return setTyping(ctx, (b.conversation_id ?? b.conversationId)!, on);
@@ -76,7 +91,8 @@ onEvent("typing_stop", (ctx, payload) => typingEvent(ctx, payload, false));
 
 async function typing001(ctx: SocketContext, payload: unknown, on: boolean) {
   const { recipientId } = parsePayload(ByRecipient, payload);
-  return setTyping(ctx, await pairWith(ctx, recipientId, "recipientId"), on);
+  const conversationId = await pairWith(ctx, recipientId, "recipientId");
+  return conversationId ? setTyping(ctx, conversationId, on) : noConversation;
 }
 
 onEvent("typing", (ctx, payload) => typing001(ctx, payload, true));
