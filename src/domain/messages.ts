@@ -62,6 +62,8 @@ export interface SendInput {
    * (standard dialect: it gets `message_sent` / its ack instead).
    */
   exceptSid?: string | null;
+  /** Sent over a socket: answered (acked) before the sender's other devices and inbox have their copy. */
+  viaSocket?: boolean;
   /** How the caller's document names fields, for error messages. */
   fields?: Partial<Record<"text" | "recipient" | "attachment" | "replyTo", string>>;
 }
@@ -159,6 +161,7 @@ export async function sendMessage(env: Env, db: Db, input: SendInput): Promise<S
     exceptSid: input.exceptSid ?? null,
     replyField: f.replyTo,
     addressedUser: addressed !== null,
+    senderCopyAfterAnswer: input.viaSocket === true,
   };
   const room = conversationRoom(env, conversationId);
   let outcome = await room.send(conversationId, request);

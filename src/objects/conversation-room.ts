@@ -142,8 +142,11 @@ export class ConversationRoom extends DurableObject<Env> {
       seenBy: [],
       read: false,
     };
-    // answered once every member's hub has it (inboxes current, events queued to devices)
-    await this.#fanOut(members, log, record, req.exceptSid);
+    // answered once the recipients' hubs have it (their inboxes current, events queued to devices);
+    // the sender's own copy too, unless the sender's connection is answered by the ack itself
+    const { senderCopy } = await this.#fanOut(members, log, record, req.exceptSid);
+    if (req.senderCopyAfterAnswer) this.ctx.waitUntil(senderCopy);
+    else await senderCopy;
     return { ok: true, record, created: true };
   }
 
@@ -151,17 +154,23 @@ export class ConversationRoom extends DurableObject<Env> {
    * One call per member, each on the member's lane (so every member gets the
    * conversation's messages in order); the lanes run side by side, and a hub
    * answers once it has logged and queued the events, not when devices got them.
+   * Resolves once the recipients' hubs have it, with the sender's call (on
+   * its lane behind the recipients', as it carries the delivered status).
    */
-  async #fanOut(members: Members, log: MessageLog, record: MessageRecord, exceptSid: string | null) {
+  async #fanOut(members: Members, log: MessageLog, record: MessageRecord, exceptSid: string | null): Promise<{ senderCopy: Promise<unknown> }> {
     const m = record.message;
     const entries = log.inboxEntries(members.people.keys(), lastOf(record));
     const recipients = [...members.people.keys()].filter((id) => id !== m.senderId);
     const reached = await Promise.all(recipients.map((id) => this.#mail.send(id, { inbox: entries.get(id), message: { record, role: "recipient" } })));
     // handed to a live connection of a recipient: delivered; the sender's devices hear it with their copy
     const deliveredAt = reached.some((n) => (n ?? 0) > 0) && log.markDelivered([m.seq], Date.now())[0]?.deliveredAt;
-    if (!members.people.has(m.senderId)) return;
+    if (!members.people.has(m.senderId)) return { senderCopy: Promise.resolve() };
     const forSender = deliveredAt ? { ...record, message: { ...m, deliveredAt } } : record;
-    await this.#mail.send(m.senderId, { inbox: entries.get(m.senderId), message: { record: forSender, role: "sender", exceptSid, deliveredAt: deliveredAt || null } });
+    const senderCopy = this.#mail.send(m.senderId, {
+      inbox: entries.get(m.senderId),
+      message: { record: forSender, role: "sender", exceptSid, deliveredAt: deliveredAt || null },
+    });
+    return { senderCopy };
   }
 
   #delivered(seqs: number[]) {

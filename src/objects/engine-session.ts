@@ -38,11 +38,16 @@ export { UPGRADE_SETTLE_MS, UPGRADE_TIMEOUT_MS } from "./engine/websocket";
 
 const QUERY_NOISE = new Set(["EIO", "transport", "sid", "t", "b64", "j"]);
 
+/** How often a connection's moved recovery offset is written at most (see saveSio). */
+const SIO_OFFSET_SAVE_MS = 1_000;
+
 export class EngineSession extends DurableObject<Env> {
   private meta: Meta | null;
   private closing = false;
   private alarmAt: number | null = null;
   private sioServer: SocketServer | null = null;
+  private sioToSave: SioState | null = null;
+  private sioSaveTimer: ReturnType<typeof setTimeout> | null = null;
   /**
    * The session closed a WebSocket that never delivered a message (e.g. a
    * client that opened it and stayed silent until a timeout). workerd does
@@ -260,14 +265,34 @@ export class EngineSession extends DurableObject<Env> {
           }
         },
         load: () => this.ctx.storage.kv.get<SioState>("sio"),
-        // not waited for by what the connection sends next (the state is rewritten with every offset)
-        save: (state) => {
-          if (this.meta && !this.closing) void this.ctx.storage.put("sio", state, { allowUnconfirmed: true });
-        },
+        save: (state, offsetOnly) => this.saveSio(state, offsetOnly === true),
       },
       app,
     );
     return this.sioServer;
+  }
+
+  /**
+   * Keeps the Socket.IO state. A change of namespaces is written at once; a
+   * moved offset (every logged event) at most once per SIO_OFFSET_SAVE_MS, so
+   * a busy connection does not write per event. Not waited for by what the
+   * connection sends next. The pending write keeps the object awake until it
+   * is done, so hibernation never loses it; only a crash in that window can
+   * leave an older offset, which costs a recovering client duplicates, never
+   * a loss.
+   */
+  private saveSio(state: SioState, offsetOnly: boolean) {
+    if (!this.meta || this.closing) return;
+    this.sioToSave = state;
+    const write = () => {
+      this.sioSaveTimer = null;
+      if (this.meta && !this.closing) void this.ctx.storage.put("sio", this.sioToSave, { allowUnconfirmed: true });
+    };
+    if (!offsetOnly) {
+      if (this.sioSaveTimer) clearTimeout(this.sioSaveTimer);
+      return write();
+    }
+    this.sioSaveTimer ??= setTimeout(write, SIO_OFFSET_SAVE_MS);
   }
 
   /**

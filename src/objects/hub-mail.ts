@@ -10,6 +10,7 @@
 import type { Env } from "../env";
 import type { HubCall } from "../realtime/emit";
 import { userHub } from "../realtime/emit";
+import { BatchLanes } from "./batch-lanes";
 
 const RETRY_DELAYS_MS = [20, 200, 1_000];
 /** When a parked lane is tried again. */
@@ -18,7 +19,7 @@ export const BACKLOG_RETRY_MS = 5_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class HubMail {
-  #lanes = new Map<string, Promise<unknown>>();
+  readonly #lanes = new BatchLanes<HubCall, number | null>((userId, calls) => this.#deliver(userId, calls));
   /** members with parked calls (mirrors `hub_backlog`, so the common case asks no query) */
   #parkedUsers: Set<string>;
 
@@ -34,39 +35,34 @@ export class HubMail {
   /**
    * Sends `call` to `userId`'s hub after the calls before it; resolves with
    * the hub's answer (connections reached, -1 for an unknown `onlyPid`) once
-   * it got there, or null when it was parked.
+   * it got there, or null when it was parked. Calls that queue up behind the
+   * one in flight go together in the next call (applied in order).
    */
   send(userId: string, call: HubCall): Promise<number | null> {
-    const prev = this.#lanes.get(userId) ?? Promise.resolve();
-    const run = prev.then(() => this.#deliver(userId, call));
-    this.#lanes.set(userId, run);
-    void run.then(() => {
-      if (this.#lanes.get(userId) === run) this.#lanes.delete(userId);
-    });
-    return run;
+    return this.#lanes.push(userId, call);
   }
 
   /** Resolves when every call queued so far has reached its hub or been parked (tests). */
-  async idle(): Promise<void> {
-    while (this.#lanes.size) await Promise.all([...this.#lanes.values()]);
+  idle(): Promise<void> {
+    return this.#lanes.idle();
   }
 
-  #park(userId: string, call: HubCall): null {
-    this.sql.exec("INSERT INTO hub_backlog (user_id, call) VALUES (?, ?)", userId, JSON.stringify(call));
+  #park(userId: string, calls: HubCall[]): null[] {
+    for (const call of calls) this.sql.exec("INSERT INTO hub_backlog (user_id, call) VALUES (?, ?)", userId, JSON.stringify(call));
     this.#parkedUsers.add(userId);
     this.onParked();
-    return null;
+    return calls.map(() => null);
   }
 
-  async #deliver(userId: string, call: HubCall): Promise<number | null> {
-    if (this.#parkedUsers.has(userId)) return this.#park(userId, call);
+  async #deliver(userId: string, calls: HubCall[]): Promise<(number | null)[]> {
+    if (this.#parkedUsers.has(userId)) return this.#park(userId, calls);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await userHub(this.env, userId).deliver(userId, call);
+        return await userHub(this.env, userId).deliver(userId, calls);
       } catch (err) {
         if (attempt >= RETRY_DELAYS_MS.length) {
           console.error("hub call failed after retries; parked for the alarm", userId, err);
-          return this.#park(userId, call);
+          return this.#park(userId, calls);
         }
         await sleep(RETRY_DELAYS_MS[attempt]);
       }
@@ -85,7 +81,7 @@ export class HubMail {
       if (failed.has(r.user_id)) continue;
       const call = JSON.parse(r.call) as HubCall;
       try {
-        await userHub(this.env, r.user_id).deliver(r.user_id, call);
+        await userHub(this.env, r.user_id).deliver(r.user_id, [call]);
         this.sql.exec("DELETE FROM hub_backlog WHERE id = ?", r.id);
       } catch (err) {
         console.error("parked hub call failed again", r.user_id, err);

@@ -14,6 +14,12 @@ export interface SendRequest extends NewMessage {
   replyField: string;
   /** the sender addressed the other user (not the conversation): someone who left a 1-on-1 is to be a member again */
   addressedUser: boolean;
+  /**
+   * Answered before the sender's own devices have their copy (a socket send:
+   * its connection has the ack). A REST send is answered once the sender's
+   * inbox has it too, so a read right after the answer sees it.
+   */
+  senderCopyAfterAnswer: boolean;
 }
 
 export type SendOutcome = { ok: true; record: MessageRecord; created: boolean } | RoomError;

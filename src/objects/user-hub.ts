@@ -25,6 +25,7 @@ import { conversationRoom, engineSessionStub } from "./stubs";
 import { messageStatusPayload } from "../views/events";
 import { messageEvents } from "../views/message";
 import { presenceEvents } from "../views/presence";
+import { BatchLanes } from "./batch-lanes";
 import { RecoveryLog } from "./recovery-log";
 
 /** the user this hub belongs to (written by the first session or status timer) */
@@ -57,6 +58,17 @@ interface Live {
   pid: string | null;
 }
 
+interface SessionDelivery {
+  sid: string;
+  delivered: boolean;
+  gone: boolean;
+}
+
+interface QueuedEvents {
+  events: EventArgs[];
+  offsets: (string | null)[];
+}
+
 type InboxRow = { conversation_id: string; rev: number; last_seq: number; last_json: string | null; unread: number };
 
 export class UserHub extends DurableObject<Env> {
@@ -64,8 +76,8 @@ export class UserHub extends DurableObject<Env> {
   /** live sessions, earliest attached first (cache of `live_sessions` joined with recovery sessions) */
   #live: Live[] | null = null;
   #presenceTail: Promise<unknown> = Promise.resolve();
-  /** Events to one session go out one call after another, so they arrive in log order. */
-  #chains = new Map<string, Promise<{ sid: string; delivered: boolean; gone: boolean }>>();
+  /** Events to one session go out one call after another, so they arrive in log order (batched when they queue up). */
+  readonly #toSessions = new BatchLanes<QueuedEvents, SessionDelivery>((sid, batch) => this.#deliverToSession(sid, batch));
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -186,11 +198,7 @@ export class UserHub extends DurableObject<Env> {
       targets.map((s) => {
         const mine = logged.filter((r) => r.dialect === null || r.dialect === s.dialect);
         if (!mine.length) return { sid: s.sid, delivered: false, gone: false };
-        return this.#deliverInOrder(
-          s.sid,
-          mine.map((r) => r.event),
-          mine.map((r) => (r.seq === null ? null : String(r.seq))),
-        );
+        return this.#toSessions.push(s.sid, { events: mine.map((r) => r.event), offsets: mine.map((r) => (r.seq === null ? null : String(r.seq))) });
       }),
     );
     for (const r of results) if (r.gone) await this.detach(userId, r.sid);
@@ -207,38 +215,41 @@ export class UserHub extends DurableObject<Env> {
     return this.emit(userId, out, { onlyPid: pid });
   }
 
-  #deliverInOrder(sid: string, events: EventArgs[], offsets: (string | null)[]) {
-    const prev = this.#chains.get(sid) ?? Promise.resolve(null);
-    const run = prev.then(async () => {
-      try {
-        const delivered = await engineSessionStub(this.env, sid).deliver("/", events, offsets);
-        return { sid, delivered, gone: !delivered };
-      } catch (err) {
-        // transient (overload, restart): keep the session, drop this delivery (a recovering client gets it from the log)
-        console.error("delivery to session failed", sid, err);
-        return { sid, delivered: false, gone: false };
-      }
-    });
-    this.#chains.set(sid, run);
-    void run.then(() => {
-      if (this.#chains.get(sid) === run) this.#chains.delete(sid);
-    });
-    return run;
+  /** Delivers queued events to one session in one call (see #toSessions). */
+  async #deliverToSession(sid: string, batch: QueuedEvents[]): Promise<SessionDelivery[]> {
+    let result: SessionDelivery;
+    try {
+      const delivered = await engineSessionStub(this.env, sid).deliver(
+        "/",
+        batch.flatMap((b) => b.events),
+        batch.flatMap((b) => b.offsets),
+      );
+      result = { sid, delivered, gone: !delivered };
+    } catch (err) {
+      // transient (overload, restart): keep the session, drop this delivery (a recovering client gets it from the log)
+      console.error("delivery to session failed", sid, err);
+      result = { sid, delivered: false, gone: false };
+    }
+    return batch.map(() => result);
   }
 
   // ---- the inbox ----
 
   /**
-   * A conversation's room reports: the user's inbox entry for it (applied
-   * unless an update at a later revision is already there) and/or events for
-   * the user's connections. Answers once the entry is applied and the events
+   * A conversation's room reports, one call or several in order: the user's
+   * inbox entry for it (applied unless an update at a later revision is
+   * already there) and/or events for the user's connections. Answers once the entry is applied and the events
    * are logged and queued to each connection, without waiting for the
    * connections: so the room's lane to this user moves on at once, and a
    * message that reaches a connection is reported delivered to its room
-   * afterwards. Answers -1 when `onlyPid` names a connection this hub no
-   * longer knows.
+   * afterwards. Answers per call; -1 when `onlyPid` names a connection this
+   * hub no longer knows.
    */
-  async deliver(userId: string, call: HubCall): Promise<number> {
+  async deliver(userId: string, calls: HubCall[]): Promise<number[]> {
+    return calls.map((call) => this.#deliverOne(userId, call));
+  }
+
+  #deliverOne(userId: string, call: HubCall): number {
     if (call.inbox) this.#applyInbox(call.inbox);
     if (call.message) return this.#message(userId, call.message);
     if (!call.out) return 0;

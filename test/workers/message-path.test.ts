@@ -97,10 +97,10 @@ describe("a failed hub call is retried, never dropped", () => {
       USER_HUB: {
         idFromName: (n: string) => n,
         get: () => ({
-          deliver: async (_u: string, call: { out: [string, string][] }) => {
+          deliver: async (_u: string, calls: { out: [string, string][] }[]) => {
             if (failures-- > 0) throw new Error("hub overloaded");
-            delivered.push(call.out[0][1]);
-            return 0;
+            for (const call of calls) delivered.push(call.out[0][1]);
+            return calls.map(() => 0);
           },
         }),
       },
@@ -115,6 +115,39 @@ describe("a failed hub call is retried, never dropped", () => {
       expect(mail.hasBacklog()).toBe(true);
       expect(await mail.drain()).toBe(false);
       expect(delivered).toEqual(["first", "second"]);
+    });
+  });
+});
+
+describe("a busy member's lane batches", () => {
+  it("calls queued behind the one in flight reach the hub together, in order, each answered", async () => {
+    const [a, b] = [await makeUser(), await makeUser()];
+    const conversationId = (await fakeSocket(a).call("send_message", { receiverId: b._id, content: "x" })).message.conversationId;
+    const room = conversationRoom(env, conversationId);
+    const batches: string[][] = [];
+    let release!: () => void;
+    const firstHeld = new Promise<void>((r) => (release = r));
+    const fakeEnv = {
+      USER_HUB: {
+        idFromName: (n: string) => n,
+        get: () => ({
+          deliver: async (_u: string, calls: { out: [string, string][] }[]) => {
+            batches.push(calls.map((c) => c.out[0][1]));
+            if (batches.length === 1) await firstHeld;
+            return calls.map((_, i) => batches.length * 10 + i);
+          },
+        }),
+      },
+    } as unknown as Env;
+    await runInDurableObject(room, async (_r, state) => {
+      const mail = new HubMail(state.storage.sql, fakeEnv, () => {});
+      const answers = ["m1", "m2", "m3", "m4"].map((m) => mail.send("member", { out: [["e", m]] }));
+      // the first is in flight; the other three wait behind it
+      expect(batches).toEqual([["m1"]]);
+      release();
+      expect(await Promise.all(answers)).toEqual([10, 20, 21, 22]);
+      expect(batches).toEqual([["m1"], ["m2", "m3", "m4"]]);
+      await mail.idle();
     });
   });
 });

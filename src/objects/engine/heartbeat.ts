@@ -9,15 +9,11 @@
  */
 import type { Packet } from "../../realtime/engine/codec";
 import type { SessionHost } from "./host";
-import type { WsAttachment } from "./websocket";
+import { attachment, type Heartbeat, setAttachment, type WsAttachment } from "./attachment";
+
+export type { Heartbeat } from "./attachment";
 
 /** `ping`: send a ping at `at`; `pong`: a ping is out, close unless the pong arrives by `at`. */
-export interface Heartbeat {
-  phase: "ping" | "pong";
-  at: number;
-  /** pong phase: the ping has left (WebSocket frame, or the GET response that carried it) */
-  sent?: boolean;
-}
 
 /**
  * Time a delivered ping and its pong spend in transit (proxy, Worker, the
@@ -42,7 +38,10 @@ export class HeartbeatClock {
     if (this.cache) return this.cache;
     const meta = this.s.meta;
     let hb: Heartbeat | undefined;
-    if (meta?.transport === "websocket") hb = (this.s.sockets.main()?.deserializeAttachment() as WsAttachment | null)?.hb;
+    if (meta?.transport === "websocket") {
+      const main = this.s.sockets.main();
+      hb = main ? attachment(main)?.hb : undefined;
+    }
     else hb = this.s.ctx.storage.kv.get<Heartbeat>("hb");
     this.cache = hb ?? { phase: "ping", at: Date.now() + (meta?.pingInterval ?? 25_000) };
     return this.cache;
@@ -54,7 +53,7 @@ export class HeartbeatClock {
     if (!meta || this.s.closing) return;
     if (meta.transport === "websocket") {
       const ws = this.s.sockets.main();
-      if (ws) ws.serializeAttachment({ ...(ws.deserializeAttachment() as WsAttachment), hb } satisfies WsAttachment);
+      if (ws) setAttachment(ws, { ...(attachment(ws) as WsAttachment), hb } satisfies WsAttachment);
     } else {
       this.s.ctx.storage.kv.put("hb", hb);
     }

@@ -6,20 +6,8 @@
  * noop to a pending GET).
  */
 import { decodeFrame, encodeFrame, frameSize, type Packet } from "../../realtime/engine/codec";
-import type { Heartbeat } from "./heartbeat";
+import { attachment, type Heartbeat, setAttachment, type WsAttachment } from "./attachment";
 import type { SessionHost } from "./host";
-
-export interface WsAttachment {
-  role: "main" | "probe";
-  /** heartbeat of a WebSocket session (kept with the socket so hibernation needs no storage write) */
-  hb?: Heartbeat;
-  /** main: the client has sent at least one message on it */
-  heard?: boolean;
-  /** probe: `3probe` was sent */
-  probed?: boolean;
-  /** probe: give up on the upgrade at this time */
-  deadline?: number;
-}
 
 /** How long a client may take between opening the probe WebSocket and sending `5`. */
 export const UPGRADE_TIMEOUT_MS = 10_000;
@@ -35,11 +23,10 @@ export const UPGRADE_TIMEOUT_MS = 10_000;
  */
 export const UPGRADE_SETTLE_MS = 100;
 
-const attachment = (ws: WebSocket) => ws.deserializeAttachment() as WsAttachment | null;
-
 export class WebSocketTransport {
   /** GETs waiting for an upgrade in progress to finish (see UPGRADE_SETTLE_MS) */
   private upgradeWaiters: (() => void)[] = [];
+  #main: WebSocket | undefined;
 
   constructor(private readonly s: SessionHost) {}
 
@@ -48,7 +35,7 @@ export class WebSocketTransport {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.s.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ role: "main", hb } satisfies WsAttachment);
+    setAttachment(server, { role: "main", hb } satisfies WsAttachment);
     server.send(encodeFrame(open));
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -62,7 +49,7 @@ export class WebSocketTransport {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.s.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ role: "probe", probed: false, deadline: Date.now() + UPGRADE_TIMEOUT_MS } satisfies WsAttachment);
+    setAttachment(server, { role: "probe", probed: false, deadline: Date.now() + UPGRADE_TIMEOUT_MS } satisfies WsAttachment);
     this.s.scheduleAlarm();
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -74,7 +61,7 @@ export class WebSocketTransport {
       safeClose(ws, 1000, "session closed");
       return;
     }
-    if (att.role === "main" && !att.heard) ws.serializeAttachment({ ...att, heard: true } satisfies WsAttachment);
+    if (att.role === "main" && !att.heard) setAttachment(ws, { ...att, heard: true } satisfies WsAttachment);
     if (frameSize(message) > meta.maxPayload) {
       if (att.role === "probe") return this.abortProbe(ws, 1009, "message too big");
       await this.s.closeSession("transport error: message too big", { code: 1009 });
@@ -104,14 +91,14 @@ export class WebSocketTransport {
   private onProbePacket(ws: WebSocket, att: WsAttachment, packet: Packet) {
     if (packet.type === "ping" && packet.data === "probe" && !att.probed) {
       ws.send(encodeFrame({ type: "pong", data: "probe" }));
-      ws.serializeAttachment({ ...att, probed: true } satisfies WsAttachment);
+      setAttachment(ws, { ...att, probed: true } satisfies WsAttachment);
       // The client pauses polling: release its pending GET.
       this.s.polling.releaseGet();
       return;
     }
     if (packet.type === "upgrade" && att.probed) {
       const meta = this.s.meta!;
-      ws.serializeAttachment({ role: "main", hb: this.s.heartbeat.current(), heard: true } satisfies WsAttachment);
+      setAttachment(ws, { role: "main", hb: this.s.heartbeat.current(), heard: true } satisfies WsAttachment);
       meta.transport = "websocket";
       this.s.saveMeta();
       this.s.ctx.storage.kv.delete("hb");
@@ -154,9 +141,11 @@ export class WebSocketTransport {
     return this.s.ctx.getWebSockets().filter((ws) => attachment(ws)?.role === role && ws.readyState <= WebSocket.OPEN);
   }
 
-  /** The socket carrying a WebSocket session. */
+  /** The socket carrying a WebSocket session (looked up once per wake, then kept while it is open). */
   main(): WebSocket | undefined {
-    return this.socketsBy("main")[0];
+    if (this.#main && this.#main.readyState <= WebSocket.OPEN && attachment(this.#main)?.role === "main") return this.#main;
+    this.#main = this.socketsBy("main")[0];
+    return this.#main;
   }
 
   /** A probe WebSocket is open (an upgrade is under way). */

@@ -73,7 +73,7 @@ onEvent("send_message", async (ctx, payload) => {
       text: b.content,
       type: b.messageType,
       clientMsgId: b.clientMsgId,
-      exceptSid: exceptSid(ctx),
+      exceptSid: exceptSid(ctx), viaSocket: true,
       fields: { text: "content", recipient: "receiverId", attachment: "attachment", replyTo: "replyTo" },
     });
     const body = { success: true, message: message002(result.record) };
@@ -82,7 +82,7 @@ onEvent("send_message", async (ctx, payload) => {
   }
   if (has(p, "to_email") || has(p, "conversation_id")) {
     const b = parsePayload(Send004, p, 422);
-    const result = await as422(() => sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend004(b), exceptSid: exceptSid(ctx) }));
+    const result = await as422(() => sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend004(b), exceptSid: exceptSid(ctx), viaSocket: true }));
     return message004(result.record);
   }
   throw ctx.dialect === "chat-socket"
@@ -96,13 +96,13 @@ onEvent("sendMessage", async (ctx, payload) => {
   const p = payloadObject(payload);
   if (has(p, "conversationId")) {
     const b = parsePayload(Send003, p);
-    const result = await sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend003(b), exceptSid: exceptSid(ctx) });
+    const result = await sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend003(b), exceptSid: exceptSid(ctx), viaSocket: true });
     const data = message003(result.record);
     return result.created ? envelope(201, "Message sent successfully", data) : envelope(200, "Message already sent", data);
   }
   if (has(p, "recipientId")) {
     const b = parsePayload(Send001, p);
-    const result = await sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend001(b), exceptSid: exceptSid(ctx) });
+    const result = await sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend001(b), exceptSid: exceptSid(ctx), viaSocket: true });
     return message001(result.record);
   }
   throw badRequest("conversationId: is required (003), or recipientId (001)");

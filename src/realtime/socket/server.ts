@@ -76,7 +76,8 @@ export interface EngineLink {
   /** Called once a namespace is joined (ends the connect timeout). */
   joined(): void;
   load(): SioState | undefined;
-  save(state: SioState): void;
+  /** Keeps the state; `offsetOnly`: only the last offset moved (the host may batch those writes). */
+  save(state: SioState, offsetOnly?: boolean): void;
 }
 
 /** A joined namespace as the app sees it. */
@@ -198,7 +199,7 @@ export class SocketServer {
       if (moved) socket.offset = offset;
       this.sendPacket({ type: PacketType.EVENT, nsp, data: [event, ...args, socket.offset ?? "0"] });
       // saved after the packet left: a storage write holds back only what is sent after it
-      if (moved) this.link.save(this.state);
+      if (moved) this.link.save(this.state, true);
     } else {
       this.sendPacket({ type: PacketType.EVENT, nsp, data: [event, ...args] });
     }
