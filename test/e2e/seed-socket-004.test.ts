@@ -183,26 +183,28 @@ describe("004 events with acknowledgements", () => {
   it("the Python client's fields: new_message data['message'] / data['sender_name'], user_online / user_offline data['email']", async () => {
     const ann = await user004("Ann Py");
     const ben = await user004("Ben Py");
-    // they have a conversation, so each sees the other's presence
+    // a conversation opened without a word relates nobody (README, Privacy): presence follows the first message
     const start = await http("POST", "/api/conversations/start", { token: ann.token, form: { to_email: ben.email } });
     expect(start.status).toBe(200);
     expect(start.body).toMatchObject({ conversation_id: expect.stringMatching(OBJECT_ID), participants: expect.arrayContaining([ann.email, ben.email]) });
 
     const { socket: sa } = await connectWith(ann.token, [], { transports: ["websocket"] });
-    const online = next(sa, "user_online", (d) => d.email === ben.email);
     const { socket: sb } = await connectWith(ben.token, []);
-    const up = await online;
-    expect(`User ${up.email} came online`).toBe(`User ${ben.email} came online`);
-
     const arrived = next(sa, "new_message");
     sb.emit("send_message", { to_email: ann.email, message: "from python", message_type: "text" });
     const data = await arrived;
     expect(`New message: ${data.message} from ${data.sender_name}`).toBe("New message: from python from Ben Py");
     expect(data.conversation_id).toBe(start.body.conversation_id);
 
+    // now they are conversation partners: each sees the other come and go
     const offline = next(sa, "user_offline", (d) => d.email === ben.email);
     sb.close();
     expect((await offline).email).toBe(ben.email);
+    const online = next(sa, "user_online", (d) => d.email === ben.email);
+    const { socket: again } = await connectWith(ben.token, []);
+    const up = await online;
+    expect(`User ${up.email} came online`).toBe(`User ${ben.email} came online`);
+    again.close();
   });
 });
 
