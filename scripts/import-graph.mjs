@@ -14,12 +14,12 @@ const src = join(root, "src");
 export const LAYERS = [
   ["index.ts", "app.ts"],
   ["jobs", "routes", "middleware"],
-  ["realtime"],
   ["objects"],
-  ["domain"],
+  ["realtime"],
   ["views"],
-  ["db"],
-  ["env.ts", "lib"],
+  ["domain"],
+  ["lib"],
+  ["db", "env.ts"],
 ];
 
 /** Arrows that run back up on purpose, as "from-layer-entry -> to-layer-entry". */

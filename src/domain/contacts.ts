@@ -18,7 +18,7 @@ import { ApiError } from "../lib/errors";
 import { capGuard, capReached, LIMITS, userRow, withCap } from "../lib/limits";
 import type { Db } from "../db/client";
 import { normalizePhone } from "../lib/phone";
-import type { ContactRow } from "../views/contact";
+import type { ContactRow } from "./read-models";
 import { findUserByEmail, findUserByPhone, findUserByRef, findUsersByRefs } from "./users";
 import { blockedViewerSql, canSeePhoneSql, canSeeStatusSql, requireVisibleStatusOwner } from "./visibility";
 

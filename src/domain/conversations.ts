@@ -17,8 +17,7 @@ import { badRequest, forbidden, notFound } from "../lib/errors";
 import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
 import { conversationRoom, userHub } from "../objects/stubs";
-import type { ConversationRecord } from "../views/conversation";
-import type { MembershipChange } from "../views/events";
+import type { ConversationRecord, MembershipChange } from "./read-models";
 import { blockersAmong, hasBlocked } from "./relations";
 import { findUsersByRefs } from "./users";
 

@@ -8,7 +8,7 @@ import { conversationMetadata } from "../db/schema";
 import { badRequest } from "../lib/errors";
 import type { Db } from "../db/client";
 import { objectId } from "../lib/ids";
-import type { MetadataState } from "../views/friend";
+import type { MetadataState } from "./read-models";
 import { requireUserByRef } from "./users";
 
 export interface MetadataChanges {

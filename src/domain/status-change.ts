@@ -14,8 +14,9 @@
  * the whole change conditional: expiry uses it so that a second run (alarm
  * after cron, retried alarm) finds nothing to do.
  *
- * Afterwards it pushes `contact_status_update` to every watcher allowed to
- * see the status. It does not arm the user's timer: a caller that changes a
+ * Afterwards the user's own hub (the object that owns the user's live
+ * state) pushes `contact_status_update` to every watcher allowed to see the
+ * status; the domain itself never reaches connections. It does not arm the user's timer: a caller that changes a
  * status by itself arms it afterwards with `armStatusTimer`
  * (./status-timer), which sits above this module (the timer runs schedules,
  * and schedules change statuses), so that there is no import cycle.
@@ -28,10 +29,7 @@ import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { objectId } from "../lib/ids";
 import { MAX_CUSTOM_STATUS, MAX_DURATION_MINUTES, STATUS_VALUES } from "../lib/schemas";
-import { emitToUsers } from "../realtime/emit";
-import { contactStatusUpdate } from "../views/status";
-import { watchersOf } from "./relations";
-import { visibleWatchers } from "./visibility";
+import { userHub } from "../objects/stubs";
 
 export type StatusName = (typeof STATUS_VALUES)[number];
 
@@ -153,16 +151,8 @@ export async function setStatus(env: Env, db: Db, userId: string, input: StatusC
   if (!user) throw new ApiError(404, "User not found");
   if (!changed) return { changed, user };
 
-  if (input.notify !== false) await notifyStatusWatchers(env, db, user, at);
+  if (input.notify !== false) await userHub(env, userId).announceStatus(user, at);
   return { changed, user };
-}
-
-
-/** Pushes `contact_status_update` to every watcher who may see `owner`'s status. */
-export async function notifyStatusWatchers(env: Env, db: Db, owner: User, at: number): Promise<number> {
-  const watchers = await visibleWatchers(db, owner, await watchersOf(db, owner.id));
-  if (!watchers.length) return 0;
-  return emitToUsers(env, watchers, [["contact_status_update", contactStatusUpdate(owner, at)]]);
 }
 
 /**

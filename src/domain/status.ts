@@ -18,7 +18,6 @@ export {
   expireStatusIfDue,
   MAX_CUSTOM_STATUS,
   MAX_DURATION_MINUTES,
-  notifyStatusWatchers,
   resolveStatusChange,
   setStatus,
   type StatusChange,

@@ -22,11 +22,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { ROOM_SCHEMA } from "../db/room-schema";
 import type { CatchUp, Message, MessagePage, MessageRecord, Person, Since } from "../domain/message-model";
+import type { MembershipChange } from "../domain/read-models";
 import type { Env } from "../env";
-import type { HubCall, Outbound } from "../realtime/emit";
+import type { Outbound } from "../domain/outbound";
 import {
   markedAsRead004,
-  type MembershipChange,
   membershipEvents,
   messageChangeEvents,
   messageRead002,

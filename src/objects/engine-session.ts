@@ -23,7 +23,7 @@ import type { Env } from "../env";
 import { drainBody } from "../lib/body-limit";
 import { config } from "../lib/config";
 import { complianceSocketApp, echoEngineApp } from "../realtime/compliance";
-import type { EventArgs } from "../realtime/emit";
+import type { EventArgs } from "../domain/outbound";
 import { encodeFrame, encodePayloadText, openPacket, type Packet, type Transport } from "../realtime/engine/codec";
 import { ENGINE_ERRORS, engineError, GATEWAY_HEADERS, type SessionKind } from "../realtime/gateway";
 import { productApp } from "../realtime/socket/app";

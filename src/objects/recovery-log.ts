@@ -10,7 +10,7 @@
  * not recovered (the client then catches up over REST / sync_messages).
  */
 import type { Dialect } from "../lib/tokens";
-import type { DeliveryTag, EventArgs, Outbound } from "../realtime/emit";
+import type { DeliveryTag, EventArgs, Outbound } from "../domain/outbound";
 
 /** How long a dropped connection may come back with its state (Socket.IO's default maxDisconnectionDuration). */
 export const RECOVERY_WINDOW_MS = 2 * 60_000;

@@ -14,17 +14,21 @@ import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { HUB_SCHEMA } from "../db/hub-schema";
-import { users } from "../db/schema";
+import { type User, users } from "../db/schema";
 import type { InboxEntry } from "../domain/message-model";
 import { watchersOf } from "../domain/relations";
+import { visibleWatchers } from "../domain/visibility";
 import { nextStatusWakeAt, runStatusTimer } from "../domain/status";
 import type { Env } from "../env";
 import type { Dialect } from "../lib/tokens";
-import { type DeliveryTag, type EmitOptions, emitToUsers, type EventArgs, type HubCall, type Outbound } from "../realtime/emit";
+import type { DeliveryTag, EventArgs, Outbound, Targeting } from "../domain/outbound";
+import { to } from "../realtime/notifier";
+import type { HubCall } from "./hub-mail";
 import { conversationRoom, engineSessionStub } from "./stubs";
 import { messageStatusPayload } from "../views/events";
 import { messageEvents } from "../views/message";
 import { presenceEvents } from "../views/presence";
+import { contactStatusUpdate } from "../views/status";
 import { BatchLanes } from "./batch-lanes";
 import { RecoveryLog } from "./recovery-log";
 
@@ -171,11 +175,18 @@ export class UserHub extends DurableObject<Env> {
       const user = await db.update(users).set({ isOnline: online, lastSeen: new Date() }).where(eq(users.id, userId)).returning().get();
       if (!user) return;
       const watchers = await watchersOf(db, userId);
-      if (watchers.length) await emitToUsers(this.env, watchers, presenceEvents(user));
+      if (watchers.length) await to(this.env, watchers).emit(presenceEvents(user));
     };
     const result = this.#presenceTail.then(run, run);
     this.#presenceTail = result.catch((err) => console.error("presence update failed", err));
     return result.catch(() => undefined);
+  }
+
+  /** This user's status changed (committed in D1): every watcher allowed to see it hears `contact_status_update`. */
+  async announceStatus(user: User, at: number): Promise<number> {
+    const db = createDb(this.env.DB);
+    const watchers = await visibleWatchers(db, user, await watchersOf(db, user.id));
+    return watchers.length ? to(this.env, watchers).emit([["contact_status_update", contactStatusUpdate(user, at)]]) : 0;
   }
 
   // ---- emitting ----
@@ -186,7 +197,7 @@ export class UserHub extends DurableObject<Env> {
    * logs them for recovery; returns how many sessions got them. A session
    * whose object says it is gone is detached.
    */
-  async emit(userId: string, out: Outbound, opts: EmitOptions = {}): Promise<number> {
+  async emit(userId: string, out: Outbound, opts: Targeting = {}): Promise<number> {
     const live = this.#liveSessions();
     if (!live.length && !this.#log.recoverable()) return 0;
     const exceptSid = opts.exceptSid ?? null;

@@ -7,17 +7,8 @@ import type { User } from "../db/schema";
 import { iso } from "./common";
 import { effectiveStatus } from "./status";
 import { type IdentityAccess, userIdentity } from "./user";
+import type { ContactRow } from "../domain/read-models";
 
-export interface ContactRow {
-  user: User;
-  /** the name the owner saved for the contact, if any */
-  label: string | null;
-  addedAt: Date;
-  /** may the owner see this contact's status (src/domain/visibility.ts) */
-  visible: boolean;
-  /** may the owner see this contact's phone number (src/domain/visibility.ts) */
-  phoneVisible: boolean;
-}
 
 /**
  * One address-book entry (`GET /api/contacts`, `/with-status`, `POST`):

@@ -10,17 +10,8 @@ import type { Conversation, User } from "../db/schema";
 import type { LastMessage } from "../domain/message-model";
 import { iso } from "./common";
 import { userRef } from "./user";
+import type { ConversationRecord } from "../domain/read-models";
 
-/** A conversation with its current members and (optionally) the caller's counters and last message. */
-export interface ConversationRecord {
-  conversation: Conversation;
-  /** Current members, earliest joined first. */
-  members: User[];
-  /** The caller's unread count in this conversation. */
-  unreadCount: number;
-  /** the last message (from the caller's inbox) */
-  last: LastMessage | null;
-}
 
 function lastMessage003(r: ConversationRecord) {
   const m = r.last;

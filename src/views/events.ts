@@ -13,9 +13,10 @@
  */
 import type { Dialect } from "../lib/tokens";
 import type { MessageRecord, Person, PersonRef } from "../domain/message-model";
-import type { EventArgs } from "../realtime/emit";
+import type { EventArgs } from "../domain/outbound";
 import { iso } from "./common";
 import { message001, message002, message004 } from "./message";
+import type { MembershipChange } from "../domain/read-models";
 
 
 /** What the other members of a conversation see when `user` starts or stops typing, per dialect. */
@@ -103,11 +104,6 @@ export function messageChangeEvents(change: MessageChange, r: MessageRecord): Re
   };
 }
 
-export type MembershipChange =
-  | { kind: "added"; actorId: string; userIds: string[] }
-  | { kind: "removed"; actorId: string; userIds: string[] }
-  | { kind: "left"; actorId: string }
-  | { kind: "renamed"; actorId: string; name: string };
 
 /**
  * Members added, removed or leaving, and a group renamed: standard

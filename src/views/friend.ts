@@ -7,6 +7,7 @@
 import type { User } from "../db/schema";
 import { iso } from "./common";
 import { userRef } from "./user";
+import type { MetadataState } from "../domain/read-models";
 
 /** A friend; presence is hidden (offline, no lastSeen) from someone the friend has blocked. */
 export function friendView(u: User, opts: { hidePresence: boolean; since?: Date | null }) {
@@ -42,18 +43,6 @@ export function friendRequestView(r: FriendRequestRow, from: User, to: User) {
   };
 }
 
-export interface MetadataState {
-  /** null until something was stored */
-  id: string | null;
-  userId: string;
-  otherUserId: string;
-  isPinned: boolean;
-  isBlocked: boolean;
-  customRingtone: string | null;
-  isFavorite: boolean;
-  createdAt: Date | null;
-  updatedAt: Date | null;
-}
 
 export function metadataView(m: MetadataState) {
   return {

@@ -12,7 +12,7 @@
  * never served: text is "" and attachment/fileUrl/payload are null.
  */
 import type { Message, MessagePage, MessageRecord, SeenEntry } from "../domain/message-model";
-import type { Outbound } from "../realtime/emit";
+import type { Outbound } from "../domain/outbound";
 import { iso } from "./common";
 import { userRef } from "./user";
 

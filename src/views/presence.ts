@@ -10,7 +10,7 @@
  *                  (004): `{users: [emails]}`
  */
 import type { User } from "../db/schema";
-import type { Outbound } from "../realtime/emit";
+import type { Outbound } from "../domain/outbound";
 import { iso } from "./common";
 
 type PresenceUser = Pick<User, "id" | "userId" | "name" | "username" | "email" | "role" | "lastSeen" | "isOnline">;

@@ -15,7 +15,7 @@ import { conversationMetadata, friendships, users } from "../../src/db/schema";
 import { ApiError } from "../../src/lib/errors";
 import { objectId } from "../../src/lib/ids";
 import { issueToken } from "../../src/lib/tokens";
-import { emitToSession, emitToUser } from "../../src/realtime/emit";
+import { to, toConnection } from "../../src/realtime/notifier";
 import { onDisconnect, onEvent } from "../../src/realtime/events";
 import { makeUser, type TestUser } from "./helpers";
 import { engineStub, eventOf, hubStub, poll, pollingHandshake, push, waitFor, type WsClient, wsHandshake } from "./realtime-helpers";
@@ -314,7 +314,7 @@ describe("presence (UserHub)", () => {
     const chat = await connectWs({ token: chatToken });
     await evictDurableObject(engineStub(std.sid), { webSockets: "hibernate" });
     await evictDurableObject(hubStub(u._id));
-    const reached = await emitToUser(env, u._id, { standard: [["receiveMessage", { text: "hi" }]], "chat-socket": [["new_message", { message: "hi" }]] });
+    const reached = await to(env, u._id).emit({ standard: [["receiveMessage", { text: "hi" }]], "chat-socket": [["new_message", { message: "hi" }]] });
     expect(reached).toBe(2);
     expect(eventOf(await std.client.until(isEvent("receiveMessage")))).toEqual(["receiveMessage", { text: "hi" }, expect.any(String)]);
     expect(eventOf(await chat.client.until(isEvent("new_message")))).toEqual(["new_message", { message: "hi" }, expect.any(String)]);
@@ -322,21 +322,21 @@ describe("presence (UserHub)", () => {
     chat.client.close();
   });
 
-  it("emitToSession reaches one connection by its sid, and reports a gone one", async () => {
+  it("toConnection reaches one connection by its sid, and reports a gone one", async () => {
     const u = await makeUser();
     const one = await connectWs({ token: u.token });
     const other = await connectWs({ token: u.token });
     const otherFrames: string[] = [];
     other.client.ws.addEventListener("message", (e) => otherFrames.push(String(e.data)));
-    expect(await emitToSession(env, one.sid, [["joined_conversation", { conversation_id: "c1" }]])).toBe(true);
+    expect(await toConnection(env, one.sid).emit([["joined_conversation", { conversation_id: "c1" }]])).toBe(true);
     expect(eventOf(await one.client.until(isEvent("joined_conversation")))).toEqual(["joined_conversation", { conversation_id: "c1" }, expect.any(String)]);
     other.client.send('4215["echo","sync"]');
     await ackBody(other.client, 15);
     expect(otherFrames.some((f) => f.includes("joined_conversation"))).toBe(false);
     one.client.send("1");
     await one.client.waitClosed();
-    expect(await emitToSession(env, one.sid, [["x", 1]])).toBe(false);
-    expect(await emitToSession(env, other.sid, [["x", 1]], "/other")).toBe(false);
+    expect(await toConnection(env, one.sid).emit([["x", 1]])).toBe(false);
+    expect(await toConnection(env, other.sid, "/other").emit([["x", 1]])).toBe(false);
     other.client.close();
   });
 
@@ -345,7 +345,7 @@ describe("presence (UserHub)", () => {
     const hub = hubStub(u._id);
     expect(await hub.attach(u._id, "ghostsession000000000", "standard")).toEqual({ first: true, sessions: 1 });
     expect((await userRow(u._id))!.isOnline).toBe(true);
-    expect(await emitToUser(env, u._id, [["anything", 1]])).toBe(0);
+    expect(await to(env, u._id).emit([["anything", 1]])).toBe(0);
     expect(await hub.sessions()).toEqual([]);
     expect((await userRow(u._id))!.isOnline).toBe(false);
   });
