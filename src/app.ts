@@ -18,7 +18,7 @@ import { statusManagementRouter, statusRouter } from "./routes/status";
 import { userStatusRouter } from "./routes/user-status";
 import { contactsRouter } from "./routes/contacts";
 import { requireAuth } from "./middleware/auth";
-import { checkApiRate } from "./lib/rate-limit";
+import { checkApiRate } from "./domain/rate-limits";
 import { boundedBody } from "./lib/body-limit";
 import { ErrorView } from "./views/schemas";
 import { asyncApiDocument, asyncApiPage } from "./realtime/asyncapi";

@@ -16,7 +16,7 @@ import type { Env } from "../env";
 import { ApiError, badRequest } from "../lib/errors";
 import type { Db } from "../db/client";
 import { conversationTag, messageConversationTag } from "../lib/ids";
-import { checkMessageRate } from "../lib/rate-limit";
+import { checkMessageRate } from "./rate-limits";
 import type { MESSAGE_TYPES } from "../lib/schemas";
 import { conversationRoom, userHub } from "../objects/stubs";
 import type { RoomError } from "../objects/conversation-room";

@@ -1,6 +1,6 @@
 /**
  * One client IP's hourly API request tally (004: "1000 requests per hour per
- * IP"). Workers report counts in batches (src/lib/rate-limit.ts), never one
+ * IP"). Workers report counts in batches (src/domain/rate-limits.ts), never one
  * call per request. The hour is a sliding window estimated from two fixed
  * clock-hour buckets (the previous hour's count weighted by how much of it
  * the window still covers, plus this hour's), so a client cannot get twice

@@ -11,7 +11,7 @@
  */
 import type { Env } from "../env";
 import { engineSessionStub } from "../objects/stubs";
-import { connectAllowed } from "../lib/rate-limit";
+import { connectAllowed } from "../domain/rate-limits";
 import { newSid, SID_PATTERN } from "./engine/codec";
 
 /** Headers the gateway sets for the session object (never taken from clients). */

@@ -18,7 +18,7 @@ import { bearer, createRouter, described, jsonBody, ok } from "../lib/http";
 import { ContactFilterResult, ContactView, Data, Done, EffectiveStatus, PhoneStatusView, UserWithStatusView } from "../views/schemas";
 import { Email, UserRef } from "../lib/schemas";
 import { contactView, phoneStatusView, userWithStatusView } from "../views/contact";
-import { checkLookupRate } from "../lib/rate-limit";
+import { checkLookupRate } from "../domain/rate-limits";
 
 /** Most phone numbers `/api/contacts/filter` checks in one request. */
 export const PHONE_FILTER_MAX = 200;

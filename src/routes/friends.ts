@@ -2,7 +2,7 @@
  * /api/friends (001): the accepted friends list and the request flow
  * (CONTRACT.md "Details the documents leave open").
  */
-import { checkLookupRate } from "../lib/rate-limit";
+import { checkLookupRate } from "../domain/rate-limits";
 import { createRoute, z } from "@hono/zod-openapi";
 import { listFriends, listRequests, type RequestWithUsers, respond, sendFriendRequest, unfriend } from "../domain/friends";
 import { config } from "../lib/config";

@@ -18,7 +18,7 @@ import { issueToken } from "../lib/tokens";
 import { historyView, scheduleView, templateView } from "../views/status";
 import { userSearchResult, userSelf } from "../views/user";
 import { ApiError } from "../lib/errors";
-import { checkLookupRate } from "../lib/rate-limit";
+import { checkLookupRate } from "../domain/rate-limits";
 import { requireSelf } from "../middleware/auth";
 
 const usersRouter = createRouter();

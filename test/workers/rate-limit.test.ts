@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { checkMessageRate, connectAllowed } from "../../src/lib/rate-limit";
+import { checkMessageRate, connectAllowed } from "../../src/domain/rate-limits";
 import { assess, HOUR_MS } from "../../src/objects/api-rate-ledger";
 import { api, BASE, withinOneRateWindow } from "./helpers";
 

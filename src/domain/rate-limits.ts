@@ -6,7 +6,7 @@
  * (loopback in local dev) are not limited per IP.
  */
 import type { Env } from "../env";
-import { ApiError } from "./errors";
+import { ApiError } from "../lib/errors";
 
 export const clientIp = (request: Request): string | null =>
   request.headers.get("cf-connecting-ip") ?? request.headers.get("x-real-ip");
