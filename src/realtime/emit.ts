@@ -56,7 +56,7 @@ export interface HubCall {
 
 /** Emits to every live connection of `userId`; resolves to the number of connections reached. */
 export async function emitToUser(env: Env, userId: string, out: Outbound, opts?: EmitOptions): Promise<number> {
-  return userHub(env, userId).emit(userId, out, opts);
+  return userHub(env, userId).emit(out, opts);
 }
 
 export async function emitToUsers(env: Env, userIds: Iterable<string>, out: Outbound, opts?: EmitOptions): Promise<number> {
