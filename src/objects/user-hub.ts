@@ -67,7 +67,7 @@ interface QueuedEvents {
 export class UserHub extends DurableObject<Env> {
   /** the user's `_id` (the name the hub is reached by) */
   readonly #userId: string;
-  #log!: RecoveryLog;
+  #outbox!: RecoveryLog;
   #inbox!: Inbox;
   readonly #timers: HubTimers;
   /** live sessions, earliest attached first (cache of `live_sessions` joined with recovery sessions) */
@@ -83,7 +83,7 @@ export class UserHub extends DurableObject<Env> {
     // the schema exists, and the outbox reads its state, before any request is handled
     void ctx.blockConcurrencyWhile(async () => {
       for (const statement of HUB_SCHEMA) ctx.storage.sql.exec(statement);
-      this.#log = new RecoveryLog(ctx.storage.sql);
+      this.#outbox = new RecoveryLog(ctx.storage.sql);
       this.#inbox = new Inbox(ctx.storage.sql);
     });
   }
@@ -119,9 +119,9 @@ export class UserHub extends DurableObject<Env> {
    * (Socket.IO connection-state recovery).
    */
   async openSession(sid: string, dialect: Dialect, recover?: { pid?: unknown; offset?: unknown }): Promise<OpenedSession> {
-    this.#log.expire(Date.now());
+    this.#outbox.expire(Date.now());
     const before = this.#liveSessions().length;
-    const opened = this.#log.open(sid, dialect, recover);
+    const opened = this.#outbox.open(sid, dialect, recover);
     this.#sql.exec("INSERT OR REPLACE INTO live_sessions (sid, dialect, attached_at) VALUES (?, ?, ?)", sid, dialect, Date.now());
     if (opened.replacedSid) this.#sql.exec("DELETE FROM live_sessions WHERE sid = ?", opened.replacedSid);
     this.#live = null;
@@ -149,7 +149,7 @@ export class UserHub extends DurableObject<Env> {
   /** A session left (disconnect, close, timeout, found dead). The last one makes the user offline. */
   async detach(sid: string): Promise<{ last: boolean; sessions: number }> {
     const removed = this.#sql.exec("DELETE FROM live_sessions WHERE sid = ?", sid).rowsWritten > 0;
-    this.#log.detach(sid, Date.now());
+    this.#outbox.detach(sid, Date.now());
     this.#live = null;
     const sessions = this.#liveSessions().length;
     const last = removed && sessions === 0;
@@ -190,11 +190,11 @@ export class UserHub extends DurableObject<Env> {
    */
   async emit(out: Outbound, opts: EmitOptions = {}): Promise<number> {
     const live = this.#liveSessions();
-    if (!live.length && !this.#log.recoverable()) return 0;
+    if (!live.length && !this.#outbox.recoverable()) return 0;
     const exceptSid = opts.exceptSid ?? null;
     const onlyPid = opts.onlyPid ?? null;
     const exceptPid = exceptSid ? (live.find((s) => s.sid === exceptSid)?.pid ?? null) : null;
-    const logged = this.#log.append(out, Date.now(), exceptPid, onlyPid, opts.delivery ?? null);
+    const logged = this.#outbox.append(out, Date.now(), exceptPid, onlyPid, opts.delivery ?? null);
     const targets = live.filter((s) => s.sid !== exceptSid && (!onlyPid || s.pid === onlyPid));
     const results = await Promise.all(
       targets.map((s) => {
@@ -213,7 +213,7 @@ export class UserHub extends DurableObject<Env> {
    * Null when this user has no such session any more (forget it).
    */
   async emitToPid(pid: string, out: Outbound): Promise<number | null> {
-    if (!this.#log.knows(pid)) return null;
+    if (!this.#outbox.knows(pid)) return null;
     return this.emit(out, { onlyPid: pid });
   }
 
@@ -256,7 +256,7 @@ export class UserHub extends DurableObject<Env> {
     if (call.message) return this.#message(call.message);
     if (!call.out) return 0;
     const onlyPid = call.opts?.onlyPid;
-    if (onlyPid && !this.#log.knows(onlyPid)) return -1;
+    if (onlyPid && !this.#outbox.knows(onlyPid)) return -1;
     void this.emit(call.out, call.opts);
     return 0;
   }
@@ -296,7 +296,7 @@ export class UserHub extends DurableObject<Env> {
   // ---- recovery state (diagnostics and tests) ----
 
   async recoveryState() {
-    return this.#log.state();
+    return this.#outbox.state();
   }
 
   // ---- the alarm: status timer and session sweep ----
@@ -313,7 +313,7 @@ export class UserHub extends DurableObject<Env> {
       )
     ).filter((sid): sid is string => sid !== null);
     for (const sid of gone) await this.detach(sid);
-    this.#log.expire(Date.now());
+    this.#outbox.expire(Date.now());
     return gone.length;
   }
 
@@ -333,7 +333,7 @@ export class UserHub extends DurableObject<Env> {
     const sweepDue = this.#timers.takeDueSweep(now);
     if (sweepDue) {
       await this.sweep();
-      if (this.#liveSessions().length || this.#log.recoverable()) this.#timers.sweepAgain(now);
+      if (this.#liveSessions().length || this.#outbox.recoverable()) this.#timers.sweepAgain(now);
     }
     // the status timer applies only what is due (idempotent): run it unless the sweep alone woke us
     if (statusAt !== undefined && (statusAt <= now || !sweepDue)) {
