@@ -75,7 +75,7 @@ function insertMembers(db: Db, conversationId: string, userIds: string[], joined
 
 /** Who is in the conversation changed: its room reloads its members now (new members start with nothing unread). */
 export async function membershipChanged(env: Env, conversationId: string, change?: MembershipChange): Promise<void> {
-  await conversationRoom(env, conversationId).invalidate(conversationId, change);
+  await conversationRoom(env, conversationId).invalidate(change);
 }
 
 /**

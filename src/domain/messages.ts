@@ -164,14 +164,14 @@ export async function sendMessage(env: Env, db: Db, input: SendInput): Promise<S
     senderCopyAfterAnswer: input.viaSocket === true,
   };
   const room = conversationRoom(env, conversationId);
-  let outcome = await room.send(conversationId, request);
+  let outcome = await room.send(request);
   if (!outcome.ok && (outcome.rejoin || outcome.status === 404) && addressed) {
     // one of the two left the pair's conversation: addressing the user again makes them members again
     // (unless they blocked the sender: refused before that write, whether or not the pair was cached)
     await assertNotBlockedBy(db, addressed.targetId, input.senderId);
     await getOrCreatePair(env, db, input.senderId, addressed.targetId);
-    await room.invalidate(conversationId);
-    outcome = await room.send(conversationId, request);
+    await room.invalidate();
+    outcome = await room.send(request);
   }
   const { record, created } = unwrap(outcome);
   if (record.message.seq === 1) {
@@ -194,7 +194,7 @@ export async function sendMessage(env: Env, db: Db, input: SendInput): Promise<S
 
 /** 003/004 history of a conversation the caller is a member of. */
 export async function conversationHistory(env: Env, conversationId: string, userId: string, skip: number, limit: number): Promise<MessagePage> {
-  return unwrap(await conversationRoom(env, conversationId).history(conversationId, userId, skip, limit));
+  return unwrap(await conversationRoom(env, conversationId).history(userId, skip, limit));
 }
 
 /** 001 history with another user: the 1-on-1 conversation's window, empty when they never talked. */
@@ -217,7 +217,7 @@ export async function historyWithUser(env: Env, db: Db, userId: string, otherRef
  * most `limit`.
  */
 export async function messagesSince(env: Env, conversationId: string, userId: string, since: Since, limit: number): Promise<CatchUp> {
-  return unwrap(await conversationRoom(env, conversationId).since(conversationId, userId, since, limit));
+  return unwrap(await conversationRoom(env, conversationId).since(userId, since, limit));
 }
 
 /** `since` as clients send it: a sequence number (`"12"`) or an ISO 8601 timestamp. */
@@ -239,7 +239,7 @@ export async function unreadTotal(env: Env, userId: string): Promise<number> {
 }
 
 export async function unreadIn(env: Env, conversationId: string, userId: string): Promise<number> {
-  return unwrap(await conversationRoom(env, conversationId).unread(conversationId, userId));
+  return unwrap(await conversationRoom(env, conversationId).unread(userId));
 }
 
 // ---------------------------------------------------------------------------
@@ -279,7 +279,7 @@ export async function markMessageRead(
   opts: { conversationId?: string; exceptPid?: string | null } = {},
 ): Promise<ReadResult> {
   const conversationId = opts.conversationId ?? (await conversationOfMessage(db, messageId, userId));
-  const answer = await conversationRoom(env, conversationId).read(conversationId, userId, { messageId, exceptPid: opts.exceptPid });
+  const answer = await conversationRoom(env, conversationId).read(userId, { messageId, exceptPid: opts.exceptPid });
   const read = unwrap(answer);
   return { conversationId, record: read.record!, readSeqBefore: read.readSeqBefore, readSeqAfter: read.readSeqAfter };
 }
@@ -290,20 +290,20 @@ export async function markMessageRead(
  * `marked_as_read` (except `exceptPid`).
  */
 export async function readConversation(env: Env, conversationId: string, userId: string, exceptPid: string | null = null) {
-  const read = unwrap(await conversationRoom(env, conversationId).read(conversationId, userId, { exceptPid }));
+  const read = unwrap(await conversationRoom(env, conversationId).read(userId, { exceptPid }));
   return { modifiedCount: read.modifiedCount, readSeqBefore: read.readSeqBefore, readSeqAfter: read.readSeqAfter };
 }
 
 /** Sender only; a deleted message cannot be edited. */
 export async function editMessage(env: Env, db: Db, messageId: string, userId: string, text: string): Promise<{ conversationId: string; record: MessageRecord }> {
   const conversationId = await conversationOfMessage(db, messageId, userId);
-  return { conversationId, record: unwrap(await conversationRoom(env, conversationId).edit(conversationId, userId, messageId, text)) };
+  return { conversationId, record: unwrap(await conversationRoom(env, conversationId).edit(userId, messageId, text)) };
 }
 
 /** Sender only, soft: the message stays, its content is no longer served. Deleting twice changes nothing. */
 export async function deleteMessage(env: Env, db: Db, messageId: string, userId: string): Promise<{ conversationId: string; record: MessageRecord }> {
   const conversationId = await conversationOfMessage(db, messageId, userId);
-  const record = unwrap(await conversationRoom(env, conversationId).remove(conversationId, userId, messageId));
+  const record = unwrap(await conversationRoom(env, conversationId).remove(userId, messageId));
   // a deleted message no longer lets members read its file
   if (record.message.uploadId) await db.delete(uploadRefs).where(eq(uploadRefs.messageId, record.message.id));
   return { conversationId, record };

@@ -25,7 +25,7 @@ import { expireStatusIfDue } from "./status-change";
  */
 export async function armStatusTimer(env: Env, userId: string): Promise<void> {
   try {
-    await userHub(env, userId).armStatusTimer(userId);
+    await userHub(env, userId).armStatusTimer();
   } catch (err) {
     console.error("armStatusTimer failed", userId, loggableError(err));
     await env.DB.prepare("UPDATE users SET next_wake_at = ? WHERE id = ?")

@@ -25,63 +25,53 @@ import type { CatchUp, Message, MessagePage, MessageRecord, Person, Since } from
 import type { MembershipChange } from "../domain/read-models";
 import type { Env } from "../env";
 import type { Outbound } from "../domain/outbound";
-import {
-  markedAsRead004,
-  membershipEvents,
-  messageChangeEvents,
-  messageRead002,
-  messageStatusPayload,
-  typingEvents,
-} from "../views/events";
+import { markedAsRead004, messageChangeEvents, messageRead002, messageStatusPayload, typingEvents } from "../views/events";
 import { BACKLOG_RETRY_MS, HubMail } from "./hub-mail";
 import { MessageLog } from "./message-log";
-import { blockedIn, loadMembers, type Members, otherMember } from "./room-members";
 import { lastOf, notFound, type ReadOutcome, type RoomError, type SendOutcome, type SendRequest } from "./room-api";
+import { announcement, blockedIn, loadMembers, type Members, otherMember } from "./room-members";
+import { catchUp, historyPage, messageById, type RoomView, unreadOf } from "./room-reads";
 import { TypingState } from "./room-typing";
+import { ownName } from "./stubs";
 
 export { TYPING_TTL_MS } from "./room-typing";
 export type { ReadOutcome, RoomError, SendOutcome, SendRequest } from "./room-api";
 
 export class ConversationRoom extends DurableObject<Env> {
+  /** the conversation's `_id` (the name the room is reached by) */
+  readonly #id: string;
   #members: Members | null = null;
   #loading: Promise<Members | null> | null = null;
-  #log: MessageLog | null = null;
-  readonly #mail: HubMail;
+  #log!: MessageLog;
+  #mail!: HubMail;
   readonly #typing: TypingState;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // the schema exists before any request is handled (SQLite storage is synchronous)
-    for (const statement of ROOM_SCHEMA) ctx.storage.sql.exec(statement);
-    this.#mail = new HubMail(ctx.storage.sql, env, () => void this.#armAlarm());
+    this.#id = ownName(ctx);
     this.#typing = new TypingState(ctx.storage.kv);
+    // the schema exists, and the log and mail read their state, before any request is handled
+    void ctx.blockConcurrencyWhile(async () => {
+      for (const statement of ROOM_SCHEMA) ctx.storage.sql.exec(statement);
+      this.#log = new MessageLog(ctx.storage.sql, this.#id);
+      this.#mail = new HubMail(ctx.storage.sql, env, () => void this.#armAlarm());
+    });
   }
 
   // ---- membership cache ----
 
-  #conversationId(given?: string): string | null {
-    const stored = this.ctx.storage.kv.get<string>("conversationId");
-    if (given && given !== stored) this.ctx.storage.kv.put("conversationId", given);
-    return given ?? stored ?? null;
-  }
-
-  #logFor(conversationId: string): MessageLog {
-    if (!this.#log) this.#log = new MessageLog(this.ctx.storage.sql, conversationId);
-    return this.#log;
-  }
-
   /** The cached members, loaded from D1 once (one batch); null when the conversation does not exist. */
-  async #load(conversationId: string): Promise<Members | null> {
-    this.#conversationId(conversationId);
+  async #load(): Promise<Members | null> {
     if (this.#members) return this.#members;
-    this.#loading ??= this.#fetchMembers(conversationId).finally(() => (this.#loading = null));
+    this.#loading ??= this.#fetchMembers().finally(() => (this.#loading = null));
     return this.#loading;
   }
 
-  async #fetchMembers(conversationId: string): Promise<Members | null> {
+  async #fetchMembers(): Promise<Members | null> {
+    const conversationId = this.#id;
     const members = await loadMembers(this.env.DB, conversationId);
     if (!members) return null;
-    const log = this.#logFor(conversationId);
+    const log = this.#log;
     log.savePeople([...members.people.values()]);
     const { added, removed } = log.syncMembers(members.joined);
     this.#members = members;
@@ -96,37 +86,29 @@ export class ConversationRoom extends DurableObject<Env> {
    * leaving, a block, a profile edit): reload them now, so the next send
    * sees the change.
    */
-  async invalidate(conversationId: string, change?: MembershipChange): Promise<void> {
+  async invalidate(change?: MembershipChange): Promise<void> {
     this.#members = null;
-    const members = await this.#load(conversationId);
-    if (members && change) await this.#announce(conversationId, members, change);
-  }
-
-  /** Members added, removed or leaving, or a rename, reach every member's devices at once (and those who were removed or left). */
-  async #announce(conversationId: string, members: Members, change: MembershipChange) {
-    const log = this.#logFor(conversationId);
-    const gone = change.kind === "removed" ? change.userIds : change.kind === "left" ? [change.actorId] : [];
-    const involved = [change.actorId, ...(change.kind === "added" || change.kind === "removed" ? change.userIds : [])];
-    const people = new Map([...log.people(involved), ...members.people]);
-    const out = membershipEvents(change, conversationId, people);
-    const to = new Set([...members.people.keys(), ...gone]);
+    const members = await this.#load();
+    if (!members || !change) return;
+    // members added, removed or leaving, or a rename, reach every member's devices at once (and those who were removed or left)
+    const { out, to } = announcement(this.#log, members, change, this.#id);
     await Promise.all([...to].map((id) => this.#mail.send(id, { out })));
   }
 
-  async #member(conversationId: string, userId: string): Promise<{ members: Members; log: MessageLog } | null> {
-    const members = await this.#load(conversationId);
+  async #member(userId: string): Promise<RoomView | null> {
+    const members = await this.#load();
     if (!members?.people.has(userId)) return null;
-    return { members, log: this.#logFor(conversationId) };
+    return { members, log: this.#log };
   }
 
   // ---- sending ----
 
   /** Checks, commits and answers a new message; delivery follows without holding up the answer. */
-  async send(conversationId: string, req: SendRequest): Promise<SendOutcome> {
-    const members = await this.#load(conversationId);
+  async send(req: SendRequest): Promise<SendOutcome> {
+    const members = await this.#load();
     const rejoin = req.addressedUser && members?.conversation.type === "1on1" && members.people.size < 2;
     if (!members || rejoin || !members.people.has(req.senderId)) return rejoin ? { ...notFound(), rejoin: true } : notFound();
-    const log = this.#logFor(conversationId);
+    const log = this.#log;
     const other = otherMember(members, req.senderId);
     if (blockedIn(members, req.senderId)) return { ok: false, status: 403, error: "Access denied" };
     if (req.replyTo && !log.byId(req.replyTo)) return { ok: false, status: 400, error: `${req.replyField}: must be a message in the same conversation` };
@@ -173,19 +155,13 @@ export class ConversationRoom extends DurableObject<Env> {
     return { senderCopy };
   }
 
-  #delivered(seqs: number[]) {
-    const log = this.#log;
-    if (!log) return;
+  /** Messages reached a recipient's connection (live, or replayed to a recovering one). */
+  async markDelivered(seqs: number[]): Promise<void> {
+    await this.#load();
     const now = Date.now();
-    for (const m of log.markDelivered(seqs, now)) {
+    for (const m of this.#log.markDelivered(seqs, now)) {
       void this.#mail.send(m.senderId, { out: [["message_status", messageStatusPayload({ messageId: m.id, conversationId: m.conversationId, seq: m.seq }, "delivered", new Date(now))]] });
     }
-  }
-
-  /** Messages reached a recipient's connection (live, or replayed to a recovering one). */
-  async markDelivered(conversationId: string, seqs: number[]): Promise<void> {
-    await this.#load(conversationId);
-    this.#delivered(seqs);
   }
 
   /** Resolves when every hub call queued so far has been made (tests). */
@@ -195,39 +171,24 @@ export class ConversationRoom extends DurableObject<Env> {
 
   // ---- reading ----
 
-  /** The newest-first window: skip the `skip` newest, take `limit`, oldest first. */
-  async history(conversationId: string, viewerId: string, skip: number, limit: number): Promise<MessagePage | RoomError> {
-    const found = await this.#member(conversationId, viewerId);
-    if (!found) return notFound();
-    const { log, members } = found;
-    const total = log.lastSeq;
-    const hi = Math.max(0, total - skip);
-    const lo = Math.max(0, hi - limit);
-    return { records: log.hydrate(log.range(lo, hi), members.people), total, hasOlder: lo > 0 };
+  async history(viewerId: string, skip: number, limit: number): Promise<MessagePage | RoomError> {
+    const view = await this.#member(viewerId);
+    return view ? historyPage(view, skip, limit) : notFound();
   }
 
-  /** The messages after `since` (a seq or a moment), oldest first, at most `limit`. */
-  async since(conversationId: string, viewerId: string, since: Since, limit: number): Promise<CatchUp | RoomError> {
-    const found = await this.#member(conversationId, viewerId);
-    if (!found) return notFound();
-    const { log, members } = found;
-    const list = "seq" in since ? log.range(since.seq, Math.min(log.lastSeq, since.seq + limit + 1)) : log.after(since.at.getTime(), limit + 1);
-    const hasMore = list.length > limit;
-    const page = hasMore ? list.slice(0, limit) : list;
-    return { records: log.hydrate(page, members.people), lastSeq: log.lastSeq, hasMore };
+  async since(viewerId: string, since: Since, limit: number): Promise<CatchUp | RoomError> {
+    const view = await this.#member(viewerId);
+    return view ? catchUp(view, since, limit) : notFound();
   }
 
-  async message(conversationId: string, viewerId: string, messageId: string): Promise<MessageRecord | RoomError> {
-    const found = await this.#member(conversationId, viewerId);
-    if (!found) return notFound();
-    const m = found.log.byId(messageId);
-    return m ? found.log.hydrate([m], found.members.people)[0] : notFound("Message not found");
+  async message(viewerId: string, messageId: string): Promise<MessageRecord | RoomError> {
+    const view = await this.#member(viewerId);
+    return view ? messageById(view, messageId) : notFound();
   }
 
-  async unread(conversationId: string, viewerId: string): Promise<number | RoomError> {
-    const found = await this.#member(conversationId, viewerId);
-    if (!found) return notFound();
-    return found.log.position(viewerId)?.unread ?? 0;
+  async unread(viewerId: string): Promise<number | RoomError> {
+    const view = await this.#member(viewerId);
+    return view ? unreadOf(view, viewerId) : notFound();
   }
 
   // ---- reads ----
@@ -241,8 +202,9 @@ export class ConversationRoom extends DurableObject<Env> {
    * `marked_as_read` to the connections that joined the room (except
    * `exceptPid`, which gets its own confirmation).
    */
-  async read(conversationId: string, readerId: string, opts: { messageId?: string; exceptPid?: string | null } = {}): Promise<ReadOutcome | RoomError> {
-    const found = await this.#member(conversationId, readerId);
+  async read(readerId: string, opts: { messageId?: string; exceptPid?: string | null } = {}): Promise<ReadOutcome | RoomError> {
+    const conversationId = this.#id;
+    const found = await this.#member(readerId);
     if (!found) return notFound();
     const { log, members } = found;
     const target = opts.messageId ? log.byId(opts.messageId) : null;
@@ -266,7 +228,7 @@ export class ConversationRoom extends DurableObject<Env> {
     if (target && target.senderId !== readerId) {
       void this.#mail.send(target.senderId, { out: [["message_read", messageRead002(target.id, conversationId, reader, at)]] });
     }
-    if (!target) void this.#emitJoined(conversationId, [["marked_as_read", markedAsRead004(conversationId, reader)]], { exceptPid: opts.exceptPid ?? null });
+    if (!target) void this.#emitJoined([["marked_as_read", markedAsRead004(conversationId, reader)]], { exceptPid: opts.exceptPid ?? null });
     await this.#mail.send(readerId, { inbox: log.inboxEntry(readerId) });
     return {
       record: target ? log.hydrate([log.byId(target.id)!], members.people)[0] : null,
@@ -287,8 +249,8 @@ export class ConversationRoom extends DurableObject<Env> {
 
   // ---- edits and deletes ----
 
-  async edit(conversationId: string, userId: string, messageId: string, text: string): Promise<MessageRecord | RoomError> {
-    return this.#change(conversationId, userId, messageId, "edit", (log, m) => {
+  async edit(userId: string, messageId: string, text: string): Promise<MessageRecord | RoomError> {
+    return this.#change(userId, messageId, "edit", (log, m) => {
       if (m.deleted) return { ok: false, status: 400, error: "messageId: a deleted message cannot be edited" };
       if (!text.trim() && !m.attachmentUrl && m.payload === null) return { ok: false, status: 400, error: "message: must not be empty" };
       log.edit(m.seq, text, Date.now());
@@ -297,21 +259,20 @@ export class ConversationRoom extends DurableObject<Env> {
   }
 
   /** Soft delete (sender only); deleting twice changes nothing. */
-  async remove(conversationId: string, userId: string, messageId: string): Promise<MessageRecord | RoomError> {
-    return this.#change(conversationId, userId, messageId, "delete", (log, m) => {
+  async remove(userId: string, messageId: string): Promise<MessageRecord | RoomError> {
+    return this.#change(userId, messageId, "delete", (log, m) => {
       log.remove(m.seq, userId, Date.now());
       return null;
     });
   }
 
   async #change(
-    conversationId: string,
     userId: string,
     messageId: string,
     action: "edit" | "delete",
     apply: (log: MessageLog, m: Message) => RoomError | null,
   ): Promise<MessageRecord | RoomError> {
-    const found = await this.#member(conversationId, userId);
+    const found = await this.#member(userId);
     if (!found) return notFound("Message not found");
     const { log, members } = found;
     const m = log.byId(messageId);
@@ -342,14 +303,14 @@ export class ConversationRoom extends DurableObject<Env> {
    * `user` (a member) starts (renews) or stops typing. The others hear about
    * changes only (a renewal is silent). Answers whether the user is now typing.
    */
-  async typing(conversationId: string, userId: string, on: boolean): Promise<{ typing: boolean; changed: boolean } | RoomError> {
-    const members = await this.#load(conversationId);
+  async typing(userId: string, on: boolean): Promise<{ typing: boolean; changed: boolean } | RoomError> {
+    const members = await this.#load();
     const user = members?.people.get(userId);
     if (!members || !user) return notFound();
     if (blockedIn(members, userId)) return { ok: false, status: 403, error: "Access denied" };
     const { changed } = this.#typing.set(user, on, Date.now());
     await this.#armAlarm();
-    if (changed) await this.#emitTyping(conversationId, members, user, on);
+    if (changed) await this.#emitTyping(members, user, on);
     return { typing: on, changed };
   }
 
@@ -360,34 +321,33 @@ export class ConversationRoom extends DurableObject<Env> {
 
   /** Typing indicators whose time is up end by themselves; parked hub calls are tried again. */
   async alarm(): Promise<void> {
-    const conversationId = this.#conversationId();
     const expired = this.#typing.expire(Date.now());
     if (this.#mail.hasBacklog()) await this.#mail.drain();
     await this.#armAlarm();
-    const members = conversationId ? await this.#load(conversationId) : null;
-    if (conversationId && members) await Promise.all(expired.map((t) => this.#emitTyping(conversationId, members, t, false)));
+    const members = await this.#load();
+    if (members) await Promise.all(expired.map((t) => this.#emitTyping(members, t, false)));
   }
 
   /** Standard dialect: every connection of the other members. Chat-socket: the other members' connections that joined the room. */
-  async #emitTyping(conversationId: string, members: Members, user: Person, isTyping: boolean) {
-    const events = typingEvents(user, conversationId, isTyping);
+  async #emitTyping(members: Members, user: Person, isTyping: boolean) {
+    const events = typingEvents(user, this.#id, isTyping);
     await Promise.all([
       ...[...members.people.keys()].filter((id) => id !== user.id).map((id) => this.#mail.send(id, { out: { standard: events.standard, "chat-socket": [] } })),
-      this.#emitJoined(conversationId, { standard: [], "chat-socket": events["chat-socket"] }, { exceptUserId: user.id }),
+      this.#emitJoined({ standard: [], "chat-socket": events["chat-socket"] }, { exceptUserId: user.id }),
     ]);
   }
 
   // ---- the room: connections that joined ----
 
   /** The connection (recovery session `pid`) of member `userId` joined the room. */
-  async join(conversationId: string, userId: string, pid: string): Promise<boolean> {
-    if (!(await this.#member(conversationId, userId))) return false;
+  async join(userId: string, pid: string): Promise<boolean> {
+    if (!(await this.#member(userId))) return false;
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO joined (pid, user_id, joined_at) VALUES (?, ?, ?)", pid, userId, Date.now());
     return true;
   }
 
-  async isMember(conversationId: string, userId: string): Promise<boolean> {
-    return (await this.#member(conversationId, userId)) !== null;
+  async isMember(userId: string): Promise<boolean> {
+    return (await this.#member(userId)) !== null;
   }
 
   /** Answers whether that connection had joined. */
@@ -403,11 +363,11 @@ export class ConversationRoom extends DurableObject<Env> {
   }
 
   /** Emits to the connections that joined the room (current members only); forgets connections that are gone. */
-  async #emitJoined(conversationId: string, out: Outbound, opts: { exceptPid?: string | null; exceptUserId?: string }): Promise<void> {
+  async #emitJoined(out: Outbound, opts: { exceptPid?: string | null; exceptUserId?: string }): Promise<void> {
     const sql = this.ctx.storage.sql;
     const rows = await this.joined();
     if (!rows.length) return;
-    const members = await this.#load(conversationId);
+    const members = await this.#load();
     await Promise.all(
       rows.map(async (r) => {
         const gone = !members?.people.has(r.userId);

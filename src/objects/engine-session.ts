@@ -7,10 +7,10 @@
  * - polling.ts: HTTP long-polling (one GET held open, one POST in flight);
  * - websocket.ts: WebSocket with the hibernation API, and the polling ->
  *   WebSocket upgrade (`2probe` / `3probe` / `5`);
- * - heartbeat.ts: `2` every pingInterval, close when no `3` arrives in time.
+ * - heartbeat.ts: `2` every pingInterval, close when no `3` arrives in time;
+ * and the Socket.IO session on top, with its saved state (sio-session.ts).
  * This object keeps the entry points (fetch, the WebSocket handlers, the
- * alarm, the RPC methods), the session's storage (`meta`, `hb`, `sio`), the
- * Socket.IO session and closing. The alarm runs the heartbeat and also
+ * alarm, the RPC methods), the session's facts (`meta`) and closing. The alarm runs the heartbeat and also
  * enforces Socket.IO's connect timeout and the upgrade timeout, and notices
  * a WebSocket lost across a restart.
  *
@@ -18,19 +18,18 @@
  * one are the same 400 to a client).
  */
 import { DurableObject } from "cloudflare:workers";
-import { createDb } from "../db/client";
 import type { Env } from "../env";
 import { drainBody } from "../lib/body-limit";
 import { config } from "../lib/config";
-import { complianceSocketApp, echoEngineApp } from "../realtime/compliance";
+import { echoEngineApp } from "../realtime/compliance";
 import type { EventArgs } from "../domain/outbound";
 import { encodeFrame, encodePayloadText, openPacket, type Packet, type Transport } from "../realtime/engine/codec";
 import { ENGINE_ERRORS, engineError, GATEWAY_HEADERS, type SessionKind } from "../realtime/gateway";
-import { productApp } from "../realtime/socket/app";
-import { ProtocolError, type SioState, SocketServer } from "../realtime/socket/server";
+import { ProtocolError, type SocketServer } from "../realtime/socket/server";
 import { HeartbeatClock } from "./engine/heartbeat";
 import type { CloseOptions, Meta, SessionHost } from "./engine/host";
 import { PollingTransport, textResponse } from "./engine/polling";
+import { SioSession } from "./engine/sio-session";
 import { safeClose, UPGRADE_SETTLE_MS, WebSocketTransport } from "./engine/websocket";
 
 export { PONG_TRANSIT_MS } from "./engine/heartbeat";
@@ -38,16 +37,10 @@ export { UPGRADE_SETTLE_MS, UPGRADE_TIMEOUT_MS } from "./engine/websocket";
 
 const QUERY_NOISE = new Set(["EIO", "transport", "sid", "t", "b64", "j"]);
 
-/** How often a connection's moved recovery offset is written at most (see saveSio). */
-const SIO_OFFSET_SAVE_MS = 1_000;
-
 export class EngineSession extends DurableObject<Env> {
   private meta: Meta | null;
   private closing = false;
   private alarmAt: number | null = null;
-  private sioServer: SocketServer | null = null;
-  private sioToSave: SioState | null = null;
-  private sioSaveTimer: ReturnType<typeof setTimeout> | null = null;
   /**
    * The session closed a WebSocket that never delivered a message (e.g. a
    * client that opened it and stayed silent until a timeout). workerd does
@@ -63,6 +56,7 @@ export class EngineSession extends DurableObject<Env> {
   private readonly polling: PollingTransport;
   private readonly sockets: WebSocketTransport;
   private readonly heartbeat: HeartbeatClock;
+  private readonly socketIo: SioSession;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -97,6 +91,7 @@ export class EngineSession extends DurableObject<Env> {
     this.polling = new PollingTransport(this.host);
     this.sockets = new WebSocketTransport(this.host);
     this.heartbeat = new HeartbeatClock(this.host);
+    this.socketIo = new SioSession(this.host);
   }
 
   // ---- requests from the gateway ----
@@ -222,7 +217,7 @@ export class EngineSession extends DurableObject<Env> {
       return;
     }
     try {
-      this.sio().receive(data);
+      this.sio.receive(data);
     } catch (err) {
       if (!(err instanceof ProtocolError)) console.error("socket.io decode failed", err);
       this.ctx.waitUntil(this.closeSession(`parse error: ${(err as Error).message}`, { code: 1002 }));
@@ -246,53 +241,10 @@ export class EngineSession extends DurableObject<Env> {
     return true;
   }
 
-  // ---- Socket.IO ----
+  // ---- Socket.IO (./engine/sio-session.ts) ----
 
-  private sio(): SocketServer {
-    if (this.sioServer) return this.sioServer;
-    const meta = this.meta!;
-    const app = config(this.env).compliance ? complianceSocketApp : productApp(this.env, createDb(this.env.DB));
-    this.sioServer = new SocketServer(
-      {
-        sid: meta.sid,
-        handshake: meta.handshake,
-        send: (messages) => void this.send(messages.map((data) => ({ type: "message", data }))),
-        close: (reason) => this.ctx.waitUntil(this.closeSession(reason)),
-        joined: () => {
-          if (this.meta && this.meta.connectDeadline !== null) {
-            this.meta.connectDeadline = null;
-            this.ctx.storage.kv.put("meta", this.meta);
-          }
-        },
-        load: () => this.ctx.storage.kv.get<SioState>("sio"),
-        save: (state, offsetOnly) => this.saveSio(state, offsetOnly === true),
-      },
-      app,
-    );
-    return this.sioServer;
-  }
-
-  /**
-   * Keeps the Socket.IO state. A change of namespaces is written at once; a
-   * moved offset (every logged event) at most once per SIO_OFFSET_SAVE_MS, so
-   * a busy connection does not write per event. Not waited for by what the
-   * connection sends next. The pending write keeps the object awake until it
-   * is done, so hibernation never loses it; only a crash in that window can
-   * leave an older offset, which costs a recovering client duplicates, never
-   * a loss.
-   */
-  private saveSio(state: SioState, offsetOnly: boolean) {
-    if (!this.meta || this.closing) return;
-    this.sioToSave = state;
-    const write = () => {
-      this.sioSaveTimer = null;
-      if (this.meta && !this.closing) void this.ctx.storage.put("sio", this.sioToSave, { allowUnconfirmed: true });
-    };
-    if (!offsetOnly) {
-      if (this.sioSaveTimer) clearTimeout(this.sioSaveTimer);
-      return write();
-    }
-    this.sioSaveTimer ??= setTimeout(write, SIO_OFFSET_SAVE_MS);
+  private get sio(): SocketServer {
+    return this.socketIo.get();
   }
 
   /**
@@ -304,7 +256,7 @@ export class EngineSession extends DurableObject<Env> {
   async deliver(nsp: string, events: EventArgs[], offsets?: (string | null)[]): Promise<boolean> {
     const meta = this.meta;
     if (!meta || this.closing || meta.kind !== "socket") return false;
-    const sio = this.sio();
+    const sio = this.sio;
     if (!sio.accepts(nsp)) return false;
     if (meta.transport === "websocket" && !this.sockets.main()) {
       await this.closeSession("transport close");
@@ -325,7 +277,7 @@ export class EngineSession extends DurableObject<Env> {
     return {
       open: !!meta && !this.closing,
       transport: meta?.transport ?? null,
-      namespaces: meta?.kind === "socket" && !this.closing ? this.sio().namespaces() : [],
+      namespaces: meta?.kind === "socket" && !this.closing ? this.sio.namespaces() : [],
       heartbeat: meta ? this.heartbeat.current() : null,
       buffered: this.polling.buffered,
       pendingGet: this.polling.hasPendingGet,
@@ -362,7 +314,7 @@ export class EngineSession extends DurableObject<Env> {
     }
     this.sockets.expireProbes(now);
     if (meta.connectDeadline !== null && now >= meta.connectDeadline) {
-      if (meta.kind === "socket" && this.sio().namespaces().length === 0) {
+      if (meta.kind === "socket" && this.sio.namespaces().length === 0) {
         await this.closeSession("connect timeout");
         return;
       }
@@ -374,7 +326,7 @@ export class EngineSession extends DurableObject<Env> {
       return;
     }
     // a connection is not served past its token's exp (checked at each heartbeat; events check it themselves)
-    const expiresAt = meta.kind === "socket" ? this.sio().expiresAt() : null;
+    const expiresAt = meta.kind === "socket" ? this.sio.expiresAt() : null;
     if (expiresAt !== null && now >= expiresAt) {
       await this.closeSession("token expired");
       return;
@@ -392,7 +344,7 @@ export class EngineSession extends DurableObject<Env> {
     const meta = this.meta;
     if (!meta || this.closing) return;
     if (meta.transport === "websocket" && this.sockets.mainSilent()) this.resetOnCloseReply = true;
-    const sio = meta.kind === "socket" ? this.sio() : null;
+    const sio = meta.kind === "socket" ? this.sio : null;
     this.closing = true;
     this.sockets.notifyUpgradeSettled();
     this.polling.close(meta, opts);

@@ -78,7 +78,7 @@ export class HubMail {
     if (this.#parkedUsers.has(userId)) return this.#park(userId, calls);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await userHub(this.env, userId).deliver(userId, calls);
+        return await userHub(this.env, userId).deliver(calls);
       } catch (err) {
         if (attempt >= RETRY_DELAYS_MS.length) {
           console.error("hub call failed after retries; parked for the alarm", userId, err);
@@ -101,7 +101,7 @@ export class HubMail {
       if (failed.has(r.user_id)) continue;
       const call = JSON.parse(r.call) as HubCall;
       try {
-        await userHub(this.env, r.user_id).deliver(r.user_id, [call]);
+        await userHub(this.env, r.user_id).deliver([call]);
         this.sql.exec("DELETE FROM hub_backlog WHERE id = ?", r.id);
       } catch (err) {
         console.error("parked hub call failed again", r.user_id, err);

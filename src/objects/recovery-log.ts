@@ -1,6 +1,6 @@
 /**
- * Connection-state recovery for one user, over the user's hub storage
- * (schema: src/db/hub-schema.ts).
+ * The outbox of one user (connection-state recovery), its own class over
+ * the user's hub storage (schema: src/db/hub-schema.ts).
  *
  * Every emit to the user is logged (one row per event and dialect; `seq` is
  * the Socket.IO offset the event carries) while the user has a recovery

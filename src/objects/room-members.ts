@@ -8,6 +8,10 @@ import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { type Conversation, conversationMembers, conversationMetadata, conversations, users } from "../db/schema";
 import { type Person, person } from "../domain/message-model";
+import type { Outbound } from "../domain/outbound";
+import type { MembershipChange } from "../domain/read-models";
+import { membershipEvents } from "../views/events";
+import type { MessageLog } from "./message-log";
 
 export interface Members {
   conversation: Conversation;
@@ -66,3 +70,14 @@ export const blockedIn = (members: Members, userId: string): boolean => {
   const other = otherMember(members, userId);
   return other !== null && members.blocks.has(`${other}:${userId}`);
 };
+
+/**
+ * Members added, removed or leaving, or a rename: the events, and who gets
+ * them (every member, and those who were removed or left).
+ */
+export function announcement(log: MessageLog, members: Members, change: MembershipChange, conversationId: string): { out: Outbound; to: Set<string> } {
+  const gone = change.kind === "removed" ? change.userIds : change.kind === "left" ? [change.actorId] : [];
+  const involved = [change.actorId, ...(change.kind === "added" || change.kind === "removed" ? change.userIds : [])];
+  const people = new Map([...log.people(involved), ...members.people]);
+  return { out: membershipEvents(change, conversationId, people), to: new Set([...members.people.keys(), ...gone]) };
+}

@@ -34,3 +34,15 @@ export const userHub = (env: Env, userId: string) => env.USER_HUB.get(hubIds(env
 
 /** One conversation's room, by the conversation's `_id`. */
 export const conversationRoom = (env: Env, conversationId: string) => env.CONVERSATION_ROOM.get(roomIds(env.CONVERSATION_ROOM, conversationId));
+
+/**
+ * The name an object was reached by (every factory above uses `idFromName`).
+ * workerd keeps the name with the object: it is there in every call, in
+ * alarms and after eviction, also behind an id rebuilt from its string
+ * (test/workers/object-names.test.ts), so objects never store it themselves.
+ */
+export function ownName(ctx: DurableObjectState): string {
+  const name = ctx.id.name;
+  if (!name) throw new Error("a Durable Object reached without a name (use the factories in src/objects/stubs.ts)");
+  return name;
+}

@@ -1,14 +1,14 @@
 /**
  * UserHub: one Durable Object per user (named by the user's `_id`).
  *
- * Owns that user's live Socket.IO sessions (many devices at once), presence,
- * the recovery log of what was sent to them, and their inbox: per
- * conversation the last message and the unread count, as the
- * conversation's room reports them (`deliver`), so conversation lists and
- * unread counts never query D1 or scan history. It is the one place server
- * code calls to emit to the user (src/realtime/emit.ts). Also owns the
- * user's status timer; one alarm serves the status timer and the sweep of
- * sessions whose connection is gone.
+ * Owns that user's live Socket.IO sessions (many devices at once) and
+ * presence, and composes the rest, each its own class over the hub's
+ * storage: the outbox of what was sent to the user, for recovery
+ * (./recovery-log.ts); the inbox, per conversation the last message and the
+ * unread count as the conversation's room reports them (`deliver`,
+ * ./hub-inbox.ts); and the alarm's two clocks, the user's status timer and
+ * the sweep of sessions whose connection is gone (./hub-timers.ts). It is
+ * the one place server code calls to emit to the user (src/realtime/emit.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
@@ -24,22 +24,17 @@ import type { Dialect } from "../lib/tokens";
 import type { DeliveryTag, EventArgs, Outbound, Targeting } from "../domain/outbound";
 import { to } from "../realtime/notifier";
 import type { HubCall } from "./hub-mail";
-import { conversationRoom, engineSessionStub } from "./stubs";
 import { messageStatusPayload } from "../views/events";
 import { messageEvents } from "../views/message";
 import { presenceEvents } from "../views/presence";
 import { contactStatusUpdate } from "../views/status";
 import { BatchLanes } from "./batch-lanes";
+import { Inbox } from "./hub-inbox";
+import { HubTimers } from "./hub-timers";
 import { RecoveryLog } from "./recovery-log";
+import { conversationRoom, engineSessionStub, ownName } from "./stubs";
 
-/** the user this hub belongs to (written by the first session or status timer) */
-const USER_KEY = "statusTimer:user";
-const STATUS_TIMER_AT_KEY = "statusTimer:at";
-const SWEEP_AT_KEY = "sweep:at";
-
-/** How often live sessions are checked for connections that are gone (presence never stays stale longer). */
-export const SESSION_SWEEP_MS = 60_000;
-
+export { SESSION_SWEEP_MS } from "./hub-timers";
 export { OUTBOX_MAX_ROWS, OUTBOX_RETAIN_MS, RECOVERY_WINDOW_MS } from "./recovery-log";
 
 /** A session that joined the user's namespace, as the gateway needs it for its CONNECT answer. */
@@ -73,10 +68,12 @@ interface QueuedEvents {
   offsets: (string | null)[];
 }
 
-type InboxRow = { conversation_id: string; rev: number; last_seq: number; last_json: string | null; unread: number };
-
 export class UserHub extends DurableObject<Env> {
-  readonly #log: RecoveryLog;
+  /** the user's `_id` (the name the hub is reached by) */
+  readonly #userId: string;
+  #outbox!: RecoveryLog;
+  #inbox!: Inbox;
+  readonly #timers: HubTimers;
   /** live sessions, earliest attached first (cache of `live_sessions` joined with recovery sessions) */
   #live: Live[] | null = null;
   #presenceTail: Promise<unknown> = Promise.resolve();
@@ -85,9 +82,14 @@ export class UserHub extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // the schema exists before any request is handled (SQLite storage is synchronous)
-    for (const statement of HUB_SCHEMA) ctx.storage.sql.exec(statement);
-    this.#log = new RecoveryLog(ctx.storage.sql);
+    this.#userId = ownName(ctx);
+    this.#timers = new HubTimers(ctx.storage);
+    // the schema exists, and the outbox reads its state, before any request is handled
+    void ctx.blockConcurrencyWhile(async () => {
+      for (const statement of HUB_SCHEMA) ctx.storage.sql.exec(statement);
+      this.#outbox = new RecoveryLog(ctx.storage.sql);
+      this.#inbox = new Inbox(ctx.storage.sql);
+    });
   }
 
   get #sql() {
@@ -107,8 +109,8 @@ export class UserHub extends DurableObject<Env> {
   // ---- live sessions and presence ----
 
   /** A session joined the user's namespace. The first one makes the user online. */
-  async attach(userId: string, sid: string, dialect: Dialect): Promise<{ first: boolean; sessions: number }> {
-    const { first, sessions } = await this.openSession(userId, sid, dialect);
+  async attach(sid: string, dialect: Dialect): Promise<{ first: boolean; sessions: number }> {
+    const { first, sessions } = await this.openSession(sid, dialect);
     return { first, sessions };
   }
 
@@ -120,19 +122,18 @@ export class UserHub extends DurableObject<Env> {
    * answer then carries every event logged for it after that offset
    * (Socket.IO connection-state recovery).
    */
-  async openSession(userId: string, sid: string, dialect: Dialect, recover?: { pid?: unknown; offset?: unknown }): Promise<OpenedSession> {
-    this.ctx.storage.kv.put(USER_KEY, userId);
-    this.#log.expire(Date.now());
+  async openSession(sid: string, dialect: Dialect, recover?: { pid?: unknown; offset?: unknown }): Promise<OpenedSession> {
+    this.#outbox.expire(Date.now());
     const before = this.#liveSessions().length;
-    const opened = this.#log.open(sid, dialect, recover);
+    const opened = this.#outbox.open(sid, dialect, recover);
     this.#sql.exec("INSERT OR REPLACE INTO live_sessions (sid, dialect, attached_at) VALUES (?, ?, ?)", sid, dialect, Date.now());
     if (opened.replacedSid) this.#sql.exec("DELETE FROM live_sessions WHERE sid = ?", opened.replacedSid);
     this.#live = null;
     const sessions = this.#liveSessions().length;
     const first = before === 0 && sessions === 1;
-    if (first) await this.#presence(userId, true);
+    if (first) await this.#presence(true);
     this.#markReplayedDelivered(opened.tags);
-    await this.#armSweep();
+    await this.#timers.armSweep();
     return { pid: opened.pid, recovered: opened.recovered, offset: opened.offset, replay: opened.replay, first, sessions };
   }
 
@@ -143,20 +144,20 @@ export class UserHub extends DurableObject<Env> {
     for (const [conversationId, seqs] of byConversation) {
       this.ctx.waitUntil(
         conversationRoom(this.env, conversationId)
-          .markDelivered(conversationId, seqs)
+          .markDelivered(seqs)
           .catch((err) => console.error("marking replayed messages delivered failed", conversationId, err)),
       );
     }
   }
 
   /** A session left (disconnect, close, timeout, found dead). The last one makes the user offline. */
-  async detach(userId: string, sid: string): Promise<{ last: boolean; sessions: number }> {
+  async detach(sid: string): Promise<{ last: boolean; sessions: number }> {
     const removed = this.#sql.exec("DELETE FROM live_sessions WHERE sid = ?", sid).rowsWritten > 0;
-    this.#log.detach(sid, Date.now());
+    this.#outbox.detach(sid, Date.now());
     this.#live = null;
     const sessions = this.#liveSessions().length;
     const last = removed && sessions === 0;
-    if (last) await this.#presence(userId, false);
+    if (last) await this.#presence(false);
     return { last, sessions };
   }
 
@@ -169,7 +170,8 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /** Applies an online/offline transition after the ones before it. */
-  #presence(userId: string, online: boolean): Promise<void> {
+  #presence(online: boolean): Promise<void> {
+    const userId = this.#userId;
     const run = async () => {
       const db = createDb(this.env.DB);
       const user = await db.update(users).set({ isOnline: online, lastSeen: new Date() }).where(eq(users.id, userId)).returning().get();
@@ -197,13 +199,13 @@ export class UserHub extends DurableObject<Env> {
    * logs them for recovery; returns how many sessions got them. A session
    * whose object says it is gone is detached.
    */
-  async emit(userId: string, out: Outbound, opts: Targeting = {}): Promise<number> {
+  async emit(out: Outbound, opts: Targeting = {}): Promise<number> {
     const live = this.#liveSessions();
-    if (!live.length && !this.#log.recoverable()) return 0;
+    if (!live.length && !this.#outbox.recoverable()) return 0;
     const exceptSid = opts.exceptSid ?? null;
     const onlyPid = opts.onlyPid ?? null;
     const exceptPid = exceptSid ? (live.find((s) => s.sid === exceptSid)?.pid ?? null) : null;
-    const logged = this.#log.append(out, Date.now(), exceptPid, onlyPid, opts.delivery ?? null);
+    const logged = this.#outbox.append(out, Date.now(), exceptPid, onlyPid, opts.delivery ?? null);
     const targets = live.filter((s) => s.sid !== exceptSid && (!onlyPid || s.pid === onlyPid));
     const results = await Promise.all(
       targets.map((s) => {
@@ -212,7 +214,7 @@ export class UserHub extends DurableObject<Env> {
         return this.#toSessions.push(s.sid, { events: mine.map((r) => r.event), offsets: mine.map((r) => (r.seq === null ? null : String(r.seq))) });
       }),
     );
-    for (const r of results) if (r.gone) await this.detach(userId, r.sid);
+    for (const r of results) if (r.gone) await this.detach(r.sid);
     return results.filter((r) => r.delivered).length;
   }
 
@@ -221,9 +223,9 @@ export class UserHub extends DurableObject<Env> {
    * connection that joined a conversation room), logged for its recovery.
    * Null when this user has no such session any more (forget it).
    */
-  async emitToPid(userId: string, pid: string, out: Outbound): Promise<number | null> {
-    if (!this.#log.knows(pid)) return null;
-    return this.emit(userId, out, { onlyPid: pid });
+  async emitToPid(pid: string, out: Outbound): Promise<number | null> {
+    if (!this.#outbox.knows(pid)) return null;
+    return this.emit(out, { onlyPid: pid });
   }
 
   /** Delivers queued events to one session in one call (see #toSessions). */
@@ -256,17 +258,17 @@ export class UserHub extends DurableObject<Env> {
    * afterwards. Answers per call; -1 when `onlyPid` names a connection this
    * hub no longer knows.
    */
-  async deliver(userId: string, calls: HubCall[]): Promise<number[]> {
-    return calls.map((call) => this.#deliverOne(userId, call));
+  async deliver(calls: HubCall[]): Promise<number[]> {
+    return calls.map((call) => this.#deliverOne(call));
   }
 
-  #deliverOne(userId: string, call: HubCall): number {
-    if (call.inbox) this.#applyInbox(call.inbox);
-    if (call.message) return this.#message(userId, call.message);
+  #deliverOne(call: HubCall): number {
+    if (call.inbox) this.#inbox.apply(call.inbox);
+    if (call.message) return this.#message(call.message);
     if (!call.out) return 0;
     const onlyPid = call.opts?.onlyPid;
-    if (onlyPid && !this.#log.knows(onlyPid)) return -1;
-    void this.emit(userId, call.out, call.opts);
+    if (onlyPid && !this.#outbox.knows(onlyPid)) return -1;
+    void this.emit(call.out, call.opts);
     return 0;
   }
 
@@ -276,97 +278,53 @@ export class UserHub extends DurableObject<Env> {
    * To the sender: the other devices' copies, and `message_status`
    * "delivered" to every device when a recipient had a live connection.
    */
-  #message(userId: string, m: NonNullable<HubCall["message"]>): number {
+  #message(m: NonNullable<HubCall["message"]>): number {
     const events = messageEvents(m.record);
     const msg = m.record.message;
     if (m.role === "recipient") {
       const delivery = { messageId: msg.id, conversationId: msg.conversationId, senderId: msg.senderId, seq: msg.seq };
-      void this.emit(userId, events.toRecipients, { delivery });
+      void this.emit(events.toRecipients, { delivery });
       return this.#liveSessions().length;
     }
-    void this.emit(userId, events.toSender, { exceptSid: m.exceptSid ?? null });
+    void this.emit(events.toSender, { exceptSid: m.exceptSid ?? null });
     if (m.deliveredAt) {
       const status = messageStatusPayload({ messageId: msg.id, conversationId: msg.conversationId, seq: msg.seq }, "delivered", new Date(m.deliveredAt));
-      void this.emit(userId, [["message_status", status]]);
+      void this.emit([["message_status", status]]);
     }
     return 0;
   }
 
-  #applyInbox(entry: NonNullable<HubCall["inbox"]>) {
-    if ("drop" in entry) {
-      this.#sql.exec("DELETE FROM inbox WHERE conversation_id = ?", entry.conversationId);
-      return;
-    }
-    this.#sql.exec(
-      `INSERT INTO inbox (conversation_id, rev, last_seq, last_json, unread) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (conversation_id) DO UPDATE SET rev = excluded.rev, last_seq = excluded.last_seq, last_json = excluded.last_json, unread = excluded.unread
-       WHERE excluded.rev > inbox.rev`,
-      entry.conversationId,
-      entry.rev,
-      entry.lastSeq,
-      entry.last ? JSON.stringify(entry.last) : null,
-      entry.unread,
-    );
-  }
-
   /** The user's inbox: every conversation with its last message and unread count. */
   async inbox(): Promise<InboxEntry[]> {
-    return this.#sql
-      .exec<InboxRow>("SELECT * FROM inbox")
-      .toArray()
-      .map((r) => {
-        const last = r.last_json ? (JSON.parse(r.last_json) as InboxEntry["last"] & { createdAt: string }) : null;
-        return {
-          conversationId: r.conversation_id,
-          rev: r.rev,
-          lastSeq: r.last_seq,
-          last: last ? { ...last, createdAt: new Date(last.createdAt) } : null,
-          unread: r.unread,
-        };
-      });
+    return this.#inbox.entries();
   }
 
   /** Unread messages across the user's conversations. */
   async unreadTotal(): Promise<number> {
-    return this.#sql.exec<{ n: number | null }>("SELECT sum(unread) AS n FROM inbox").one().n ?? 0;
+    return this.#inbox.unreadTotal();
   }
 
   // ---- recovery state (diagnostics and tests) ----
 
   async recoveryState() {
-    return this.#log.state();
+    return this.#outbox.state();
   }
 
   // ---- the alarm: status timer and session sweep ----
-
-  async #arm() {
-    const at = [this.ctx.storage.kv.get<number>(STATUS_TIMER_AT_KEY), this.ctx.storage.kv.get<number>(SWEEP_AT_KEY)].filter(
-      (t): t is number => typeof t === "number",
-    );
-    if (at.length) await this.ctx.storage.setAlarm(Math.min(...at));
-    else await this.ctx.storage.deleteAlarm();
-  }
-
-  /** While sessions (live or recoverable) exist, the alarm checks on them every SESSION_SWEEP_MS. */
-  async #armSweep() {
-    if (this.ctx.storage.kv.get<number>(SWEEP_AT_KEY) !== undefined) return;
-    this.ctx.storage.kv.put(SWEEP_AT_KEY, Date.now() + SESSION_SWEEP_MS);
-    await this.#arm();
-  }
 
   /**
    * Live sessions whose connection object says it is gone are detached (so
    * `user_offline` follows even when a connection's own detach was lost);
    * recovery sessions past their window are forgotten.
    */
-  async sweep(userId: string): Promise<number> {
+  async sweep(): Promise<number> {
     const gone = (
       await Promise.all(
         this.#liveSessions().map(async (s) => ((await engineSessionStub(this.env, s.sid).alive().catch(() => true)) ? null : s.sid)),
       )
     ).filter((sid): sid is string => sid !== null);
-    for (const sid of gone) await this.detach(userId, sid);
-    this.#log.expire(Date.now());
+    for (const sid of gone) await this.detach(sid);
+    this.#outbox.expire(Date.now());
     return gone.length;
   }
 
@@ -374,32 +332,26 @@ export class UserHub extends DurableObject<Env> {
    * (Re)sets this user's status timer to the next status expiry or schedule
    * event. Returns the wake-up time.
    */
-  async armStatusTimer(userId: string): Promise<number | null> {
-    this.ctx.storage.kv.put(USER_KEY, userId);
-    const next = await nextStatusWakeAt(this.env, createDb(this.env.DB), userId, Date.now());
-    if (next === null) this.ctx.storage.kv.delete(STATUS_TIMER_AT_KEY);
-    else this.ctx.storage.kv.put(STATUS_TIMER_AT_KEY, next);
-    await this.#arm();
+  async armStatusTimer(): Promise<number | null> {
+    const next = await nextStatusWakeAt(this.env, createDb(this.env.DB), this.#userId, Date.now());
+    await this.#timers.setStatusAt(next);
     return next;
   }
 
   async alarm(): Promise<void> {
     const now = Date.now();
-    const userId = this.ctx.storage.kv.get<string>(USER_KEY);
-    const statusAt = this.ctx.storage.kv.get<number>(STATUS_TIMER_AT_KEY);
-    const sweepAt = this.ctx.storage.kv.get<number>(SWEEP_AT_KEY);
-    const sweepDue = sweepAt !== undefined && sweepAt <= now;
+    const statusAt = this.#timers.statusAt;
+    const sweepDue = this.#timers.takeDueSweep(now);
     if (sweepDue) {
-      this.ctx.storage.kv.delete(SWEEP_AT_KEY);
-      if (userId) await this.sweep(userId);
-      if (this.#liveSessions().length || this.#log.recoverable()) this.ctx.storage.kv.put(SWEEP_AT_KEY, now + SESSION_SWEEP_MS);
+      await this.sweep();
+      if (this.#liveSessions().length || this.#outbox.recoverable()) this.#timers.sweepAgain(now);
     }
     // the status timer applies only what is due (idempotent): run it unless the sweep alone woke us
-    if (userId && statusAt !== undefined && (statusAt <= now || !sweepDue)) {
-      await runStatusTimer(this.env, createDb(this.env.DB), userId, now);
-      await this.armStatusTimer(userId);
+    if (statusAt !== undefined && (statusAt <= now || !sweepDue)) {
+      await runStatusTimer(this.env, createDb(this.env.DB), this.#userId, now);
+      await this.armStatusTimer();
       return;
     }
-    await this.#arm();
+    await this.#timers.arm();
   }
 }

@@ -39,7 +39,7 @@ export class Audience {
     const counts = await Promise.all(
       this.userIds.map((id) =>
         userHub(this.env, id)
-          .emit(id, out, this.targeting)
+          .emit(out, this.targeting)
           .catch((err) => {
             console.error("emit to a user's hub failed", id, err);
             return 0;

@@ -53,13 +53,13 @@ describe("recovery survives the hub's eviction", () => {
   it("messages sent while the user was away are replayed after the hub was evicted between the drop and the reconnect", async () => {
     const [a, b] = [await makeUser({ name: "Ann" }), await makeUser({ name: "Ben" })];
     const hub = hubStub(b._id);
-    const away = await hub.openSession(b._id, `gone${crypto.randomUUID().replace(/-/g, "")}`, "standard");
+    const away = await hub.openSession(`gone${crypto.randomUUID().replace(/-/g, "")}`, "standard");
     const sa = fakeSocket(a);
     const sent = [];
     for (let i = 1; i <= 3; i++) sent.push((await sa.call("send_message", { receiverId: b._id, content: `away ${i}` })).message);
     await conversationRoom(env, sent[0].conversationId).deliveriesIdle();
     await evictDurableObject(hub);
-    const back = await hub.openSession(b._id, `back${crypto.randomUUID().replace(/-/g, "")}`, "standard", { pid: away.pid, offset: away.offset });
+    const back = await hub.openSession(`back${crypto.randomUUID().replace(/-/g, "")}`, "standard", { pid: away.pid, offset: away.offset });
     expect(back.recovered).toBe(true);
     const replayed = back.replay.map((r) => JSON.parse(r.event) as [string, any]).filter(([e]) => e === "receive_message");
     expect(replayed.map(([, m]) => m.content)).toEqual(["away 1", "away 2", "away 3"]);
@@ -72,7 +72,7 @@ describe("presence never goes stale", () => {
     const u = await makeUser();
     const hub = hubStub(u._id);
     // a session whose connection object never existed: nobody will ever detach it
-    await hub.openSession(u._id, `lost${crypto.randomUUID().replace(/-/g, "")}`, "standard");
+    await hub.openSession(`lost${crypto.randomUUID().replace(/-/g, "")}`, "standard");
     expect(await hub.sessions()).toHaveLength(1);
     const online = () => createDb(env.DB).select({ isOnline: users.isOnline }).from(users).where(eq(users.id, u._id)).get();
     expect((await online())?.isOnline).toBe(true);
@@ -97,7 +97,7 @@ describe("a failed hub call is retried, never dropped", () => {
       USER_HUB: {
         idFromName: (n: string) => n,
         get: () => ({
-          deliver: async (_u: string, calls: { out: [string, string][] }[]) => {
+          deliver: async (calls: { out: [string, string][] }[]) => {
             if (failures-- > 0) throw new Error("hub overloaded");
             for (const call of calls) delivered.push(call.out[0][1]);
             return calls.map(() => 0);
@@ -131,7 +131,7 @@ describe("a busy member's lane batches", () => {
       USER_HUB: {
         idFromName: (n: string) => n,
         get: () => ({
-          deliver: async (_u: string, calls: { out: [string, string][] }[]) => {
+          deliver: async (calls: { out: [string, string][] }[]) => {
             batches.push(calls.map((c) => c.out[0][1]));
             if (batches.length === 1) await firstHeld;
             return calls.map((_, i) => batches.length * 10 + i);

@@ -343,7 +343,7 @@ describe("presence (UserHub)", () => {
   it("a session whose object is gone is detached on the next emit (and the user goes offline)", async () => {
     const u = await makeUser();
     const hub = hubStub(u._id);
-    expect(await hub.attach(u._id, "ghostsession000000000", "standard")).toEqual({ first: true, sessions: 1 });
+    expect(await hub.attach("ghostsession000000000", "standard")).toEqual({ first: true, sessions: 1 });
     expect((await userRow(u._id))!.isOnline).toBe(true);
     expect(await to(env, u._id).emit([["anything", 1]])).toBe(0);
     expect(await hub.sessions()).toEqual([]);

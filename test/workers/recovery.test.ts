@@ -119,9 +119,9 @@ describe("the outbound log (UserHub)", () => {
     const u = await makeUser();
     const hub = hubStub(u._id);
     const s1 = fakeSid();
-    const opened = await hub.openSession(u._id, s1, "standard");
+    const opened = await hub.openSession(s1, "standard");
     expect(opened).toMatchObject({ recovered: false, replay: [], first: true });
-    const other = await hub.openSession(u._id, fakeSid(), "chat-socket");
+    const other = await hub.openSession(fakeSid(), "chat-socket");
     // the emit that s1 caused skips s1; one only for the other session; one per dialect
     await to(env, u._id).except(s1).emit([["caused-by-s1", 1]]);
     await to(env, u._id).only(other.pid).emit([["only-other", 2]]);
@@ -130,34 +130,34 @@ describe("the outbound log (UserHub)", () => {
     // the fake sessions have no connection: delivery found them gone
     expect(await hub.sessions()).toEqual([]);
 
-    const back = await hub.openSession(u._id, fakeSid(), "standard", { pid: opened.pid, offset: opened.offset });
+    const back = await hub.openSession(fakeSid(), "standard", { pid: opened.pid, offset: opened.offset });
     expect(back.recovered).toBe(true);
     expect(back.pid).toBe(opened.pid);
     expect(back.replay.map((r) => JSON.parse(r.event)[0])).toEqual(["std", "for-all"]);
     expect(back.offset).toBe(back.replay.at(-1)!.offset);
-    const asChat = await hub.openSession(u._id, fakeSid(), "chat-socket", { pid: other.pid, offset: other.offset });
+    const asChat = await hub.openSession(fakeSid(), "chat-socket", { pid: other.pid, offset: other.offset });
     expect(asChat.recovered).toBe(true);
     expect(asChat.replay.map((r) => JSON.parse(r.event)[0])).toEqual(["caused-by-s1", "only-other", "chat", "for-all"]);
     // events of a dialect no recovery session speaks are not logged at all
     const solo = await makeUser();
     const soloHub = hubStub(solo._id);
-    await soloHub.openSession(solo._id, fakeSid(), "standard");
+    await soloHub.openSession(fakeSid(), "standard");
     const head = (await soloHub.recoveryState()).head;
     await to(env, solo._id).emit({ standard: [["std", 1]], "chat-socket": [["chat", 1]] });
     expect((await soloHub.recoveryState()).head).toBe(head + 1);
     // an offset from the future is not served
-    const future = await hub.openSession(u._id, fakeSid(), "standard", { pid: opened.pid, offset: "999999" });
+    const future = await hub.openSession(fakeSid(), "standard", { pid: opened.pid, offset: "999999" });
     expect(future.recovered).toBe(false);
   });
 
   it("a recovery session is forgotten RECOVERY_WINDOW_MS after its connection dropped", async () => {
     const u = await makeUser();
     const hub = hubStub(u._id);
-    const opened = await hub.openSession(u._id, fakeSid(), "standard");
+    const opened = await hub.openSession(fakeSid(), "standard");
     await to(env, u._id).emit([["x", 1]]); // finds it gone: detached now
     expect((await hub.recoveryState()).sessions).toEqual([expect.objectContaining({ pid: opened.pid, sid: null, detachedAt: expect.any(Number) })]);
     advance(RECOVERY_WINDOW_MS + 1000);
-    const late = await hub.openSession(u._id, fakeSid(), "standard", { pid: opened.pid, offset: opened.offset });
+    const late = await hub.openSession(fakeSid(), "standard", { pid: opened.pid, offset: opened.offset });
     expect(late.recovered).toBe(false);
     expect(late.pid).not.toBe(opened.pid);
   });
@@ -186,7 +186,7 @@ describe("the outbound log (UserHub)", () => {
     const annSocket = await connectWith({ token: await tokenOf(ann) });
     const annSeen = frames(annSocket.client);
     const benHub = hubStub(ben._id);
-    const away = await benHub.openSession(ben._id, fakeSid(), "standard");
+    const away = await benHub.openSession(fakeSid(), "standard");
     await to(env, ben._id).emit([["warm-up", 0]]); // Ben's only session is found gone: he is away, recoverable
     const sent = await api("POST", "/api/messages/send", { token: ann.token, body: { recipientId: ben._id, text: "while you were away" } });
     expect(sent.status).toBe(201);
@@ -195,7 +195,7 @@ describe("the outbound log (UserHub)", () => {
     const stored = async () => (await roomMessages(sent.body.conversationId)).find((m) => m.id === sent.body._id);
     expect((await stored())?.delivered_at).toBeNull();
 
-    const back = await benHub.openSession(ben._id, fakeSid(), "standard", { pid: away.pid, offset: away.offset });
+    const back = await benHub.openSession(fakeSid(), "standard", { pid: away.pid, offset: away.offset });
     expect(back.replay.map((r) => JSON.parse(r.event)[0])).toEqual(["warm-up", "receiveMessage", "receive_message", "message_notification"]);
     await until(async () => !!(await stored())?.delivered_at, "delivered");
     await until(() => annSeen.some((e) => e[0] === "message_status"), "message_status to the sender");

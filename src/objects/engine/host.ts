@@ -7,7 +7,7 @@
 import type { Env } from "../../env";
 import type { Packet, Transport } from "../../realtime/engine/codec";
 import type { SessionKind } from "../../realtime/gateway";
-import type { HandshakeInfo } from "../../realtime/socket/server";
+import type { HandshakeInfo } from "../../realtime/socket/types";
 import type { HeartbeatClock } from "./heartbeat";
 import type { PollingTransport } from "./polling";
 import type { WebSocketTransport } from "./websocket";

@@ -35,7 +35,7 @@ onEvent("createGroup", async (ctx, payload) => {
 
 async function joinRoom(ctx: SocketContext, conversationId: string) {
   const pid = requirePid(ctx);
-  if (!(await conversationRoom(ctx.env, conversationId).join(conversationId, ctx.userId, pid))) throw conversationNotFound();
+  if (!(await conversationRoom(ctx.env, conversationId).join(ctx.userId, pid))) throw conversationNotFound();
 }
 
 export const JoinGroup = z.object({ conversationId: EntityId });
@@ -61,7 +61,7 @@ onEvent("leave_conversation", async (ctx, payload) => {
   const { conversation_id } = parsePayload(Room004, payload, 422);
   const pid = requirePid(ctx);
   await as422(async () => {
-    if (!(await conversationRoom(ctx.env, conversation_id).isMember(conversation_id, ctx.userId))) throw conversationNotFound();
+    if (!(await conversationRoom(ctx.env, conversation_id).isMember(ctx.userId))) throw conversationNotFound();
   });
   await conversationRoom(ctx.env, conversation_id).leave(ctx.userId, pid);
   const body = roomConfirmation004(conversation_id);

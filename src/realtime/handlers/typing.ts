@@ -59,7 +59,7 @@ async function pairWith(ctx: SocketContext, ref: string, field: string): Promise
 const noConversation = { success: true, typing: false, conversation_id: null, conversationId: null };
 
 async function setTyping(ctx: SocketContext, conversationId: string, on: boolean) {
-  const result = unwrap(await conversationRoom(ctx.env, conversationId).typing(conversationId, ctx.userId, on));
+  const result = unwrap(await conversationRoom(ctx.env, conversationId).typing(ctx.userId, on));
   const mine = typingBySid.get(ctx.sid) ?? new Set<string>();
   if (on) mine.add(conversationId);
   else mine.delete(conversationId);
@@ -103,6 +103,6 @@ onDisconnect((ctx) => {
   if (!mine) return;
   typingBySid.delete(ctx.sid);
   for (const conversationId of mine) {
-    background("typing stop on disconnect", conversationRoom(ctx.env, conversationId).typing(conversationId, ctx.userId, false));
+    background("typing stop on disconnect", conversationRoom(ctx.env, conversationId).typing(ctx.userId, false));
   }
 });

@@ -100,7 +100,7 @@ export function productApp(env: Env, db: Db): SocketApp {
       const user = data as unknown as ProductSocketData;
       const recover = auth && typeof auth.pid === "string" ? { pid: auth.pid, offset: auth.offset } : undefined;
       const opened: OpenedSession | undefined = await withRetries("presence attach", () =>
-        userHub(env, user.userId).openSession(user.userId, engineSid, user.dialect, recover),
+        userHub(env, user.userId).openSession(engineSid, user.dialect, recover),
       );
       if (!opened) throw new Error("Server error: the connection could not be registered, try again");
       const replay: OffsetEvent[] = opened.replay.map((r) => ({ event: JSON.parse(r.event) as OffsetEvent["event"], offset: r.offset }));
@@ -169,7 +169,7 @@ export function productApp(env: Env, db: Db): SocketApp {
           console.error("disconnect hook failed", err);
         }
       }
-      await withRetries("presence detach", () => userHub(env, ctx.userId).detach(ctx.userId, ctx.sid));
+      await withRetries("presence detach", () => userHub(env, ctx.userId).detach(ctx.sid));
     },
   };
 }

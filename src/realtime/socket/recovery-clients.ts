@@ -19,7 +19,7 @@
  * handshake query. A client that comes back with a `pid` in its CONNECT
  * payload takes part, whatever its handshake looked like.
  */
-import type { HandshakeInfo } from "./server";
+import type { HandshakeInfo } from "./types";
 
 const PYTHON_TIMESTAMP = /^\d+\.\d+$/;
 const PYTHON_USER_AGENT = /^python-requests\/|\baiohttp\//i;
