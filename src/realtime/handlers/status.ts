@@ -13,7 +13,7 @@
 import { listContacts } from "../../domain/contacts";
 import type { Db } from "../../db/client";
 import { contactStatusEntry } from "../../views/status";
-import { onConnect, onEvent, type SocketContext } from "../events";
+import type { ConnectHook, HandlerTable, SocketContext } from "../events";
 
 export async function contactsStatusSnapshot(db: Db, viewerId: string) {
   const rows = await listContacts(db, viewerId);
@@ -27,8 +27,11 @@ export async function sendContactsStatus(ctx: SocketContext) {
   return list;
 }
 
-onConnect(async (ctx) => {
+/** On connect: `contacts_status_initial`. */
+export const statusOnConnect: ConnectHook = async (ctx) => {
   await sendContactsStatus(ctx);
-});
+};
 
-onEvent("update_contacts", async (ctx) => sendContactsStatus(ctx));
+export const statusHandlers = {
+  update_contacts: async (ctx) => sendContactsStatus(ctx),
+} satisfies Partial<HandlerTable>;
