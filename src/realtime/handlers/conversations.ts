@@ -17,46 +17,51 @@ import { conversationRoom } from "../../objects/stubs";
 import { CreateGroup, JoinGroup, Room004 } from "../../lib/socket-inputs";
 import { conversation003, envelope } from "../../views/conversation";
 import { roomConfirmation004 } from "../../views/events";
-import type { HandlerTable, SocketContext } from "../events";
+import type { EventHandler, HandlerTable, SocketContext } from "../events";
 import { parsePayload, requirePid } from "./payload";
+
+const on_createGroup: EventHandler<"createGroup"> = async (ctx, payload) => {
+  const { name, members } = parsePayload(CreateGroup, payload);
+  const conversation = await createGroup(ctx.db, ctx.userId, name, members);
+  const record = await getConversation(ctx.env, ctx.db, conversation.id, ctx.userId);
+  return envelope(201, "Group conversation created successfully", conversation003(record));
+};
 
 async function joinRoom(ctx: SocketContext, conversationId: string) {
   const pid = requirePid(ctx);
   if (!(await conversationRoom(ctx.env, conversationId).join(conversationId, ctx.userId, pid))) throw conversationNotFound();
 }
 
+const on_joinGroup: EventHandler<"joinGroup"> = async (ctx, payload) => {
+  const { conversationId } = parsePayload(JoinGroup, payload);
+  await joinRoom(ctx, conversationId);
+  const record = await getConversation(ctx.env, ctx.db, conversationId, ctx.userId);
+  return envelope(200, "Joined group successfully", conversation003(record));
+};
+
+const on_join_conversation: EventHandler<"join_conversation"> = async (ctx, payload) => {
+  const { conversation_id } = parsePayload(Room004, payload, 422);
+  await as422(() => joinRoom(ctx, conversation_id));
+  const body = roomConfirmation004(conversation_id);
+  ctx.emit("joined_conversation", body);
+  return body;
+};
+
+const on_leave_conversation: EventHandler<"leave_conversation"> = async (ctx, payload) => {
+  const { conversation_id } = parsePayload(Room004, payload, 422);
+  const pid = requirePid(ctx);
+  await as422(async () => {
+    if (!(await conversationRoom(ctx.env, conversation_id).isMember(conversation_id, ctx.userId))) throw conversationNotFound();
+  });
+  await conversationRoom(ctx.env, conversation_id).leave(ctx.userId, pid);
+  const body = roomConfirmation004(conversation_id);
+  ctx.emit("left_conversation", body);
+  return body;
+};
+
 export const conversationHandlers = {
-  createGroup: async (ctx, payload) => {
-    const { name, members } = parsePayload(CreateGroup, payload);
-    const conversation = await createGroup(ctx.db, ctx.userId, name, members);
-    const record = await getConversation(ctx.env, ctx.db, conversation.id, ctx.userId);
-    return envelope(201, "Group conversation created successfully", conversation003(record));
-  },
-
-  joinGroup: async (ctx, payload) => {
-    const { conversationId } = parsePayload(JoinGroup, payload);
-    await joinRoom(ctx, conversationId);
-    const record = await getConversation(ctx.env, ctx.db, conversationId, ctx.userId);
-    return envelope(200, "Joined group successfully", conversation003(record));
-  },
-
-  join_conversation: async (ctx, payload) => {
-    const { conversation_id } = parsePayload(Room004, payload, 422);
-    await as422(() => joinRoom(ctx, conversation_id));
-    const body = roomConfirmation004(conversation_id);
-    ctx.emit("joined_conversation", body);
-    return body;
-  },
-
-  leave_conversation: async (ctx, payload) => {
-    const { conversation_id } = parsePayload(Room004, payload, 422);
-    const pid = requirePid(ctx);
-    await as422(async () => {
-      if (!(await conversationRoom(ctx.env, conversation_id).isMember(conversation_id, ctx.userId))) throw conversationNotFound();
-    });
-    await conversationRoom(ctx.env, conversation_id).leave(ctx.userId, pid);
-    const body = roomConfirmation004(conversation_id);
-    ctx.emit("left_conversation", body);
-    return body;
-  },
+  createGroup: on_createGroup,
+  joinGroup: on_joinGroup,
+  join_conversation: on_join_conversation,
+  leave_conversation: on_leave_conversation,
 } satisfies Partial<HandlerTable>;

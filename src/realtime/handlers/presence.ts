@@ -16,7 +16,7 @@ import { findUserByRef } from "../../domain/users";
 import type { Db } from "../../db/client";
 import { chunks } from "../../lib/chunks";
 import { connectionPayload, onlineUsers002, onlineUsers004 } from "../../views/presence";
-import type { ConnectHook, HandlerTable, SocketContext } from "../events";
+import type { ConnectHook, EventHandler, HandlerTable, SocketContext } from "../events";
 
 /** Online users among those whose presence `userId` may see. */
 export async function onlineWatched(db: Db, userId: string): Promise<User[]> {
@@ -38,7 +38,7 @@ async function onlineUsersFor(ctx: SocketContext) {
   return ctx.dialect === "chat-socket" ? onlineUsers004(list) : onlineUsers002(list);
 }
 
-/** On connect: `connection`, and (standard dialect) `online_users`. */
+/** On connect: `connection`, and on standard-dialect connections `online_users`. */
 export const presenceOnConnect: ConnectHook = async (ctx) => {
   const me = await findUserByRef(ctx.db, ctx.userId);
   if (!me) return;
@@ -48,17 +48,20 @@ export const presenceOnConnect: ConnectHook = async (ctx) => {
   if (ctx.dialect === "standard") ctx.emit("online_users", await onlineUsersFor(ctx));
 };
 
-export const presenceHandlers = {
-  get_online_users: async (ctx) => {
-    const payload = await onlineUsersFor(ctx);
-    ctx.emit("online_users", payload);
-    return payload;
-  },
+const on_get_online_users: EventHandler<"get_online_users"> = async (ctx) => {
+  const payload = await onlineUsersFor(ctx);
+  ctx.emit("online_users", payload);
+  return payload;
+};
 
-  /**
-   * Diagnostics: acknowledges with its argument unchanged (text, JSON or
-   * binary), so a client can check its connection end to end and measure the
-   * round trip: `socket.emit("echo", payload, (reply) => ...)`.
-   */
-  echo: async (_ctx, payload) => payload,
+/**
+ * Diagnostics: acknowledges with its argument unchanged (text, JSON or
+ * binary), so a client can check its connection end to end and measure the
+ * round trip: `socket.emit("echo", payload, (reply) => ...)`.
+ */
+const on_echo: EventHandler<"echo"> = async (_ctx, payload) => payload;
+
+export const presenceHandlers = {
+  get_online_users: on_get_online_users,
+  echo: on_echo,
 } satisfies Partial<HandlerTable>;

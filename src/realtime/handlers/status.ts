@@ -13,7 +13,7 @@
 import { listContacts } from "../../domain/contacts";
 import type { Db } from "../../db/client";
 import { contactStatusEntry } from "../../views/status";
-import type { ConnectHook, HandlerTable, SocketContext } from "../events";
+import type { ConnectHook, EventHandler, HandlerTable, SocketContext } from "../events";
 
 export async function contactsStatusSnapshot(db: Db, viewerId: string) {
   const rows = await listContacts(db, viewerId);
@@ -32,6 +32,8 @@ export const statusOnConnect: ConnectHook = async (ctx) => {
   await sendContactsStatus(ctx);
 };
 
+const on_update_contacts: EventHandler<"update_contacts"> = async (ctx) => sendContactsStatus(ctx);
+
 export const statusHandlers = {
-  update_contacts: async (ctx) => sendContactsStatus(ctx),
+  update_contacts: on_update_contacts,
 } satisfies Partial<HandlerTable>;

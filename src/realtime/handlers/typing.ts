@@ -29,7 +29,7 @@ import { findUserByRef } from "../../domain/users";
 import { badRequest, notFound } from "../../lib/errors";
 import { conversationRoom } from "../../objects/stubs";
 import { ByConversation, ByReceiver, ByRecipient } from "../../lib/socket-inputs";
-import type { DisconnectHook, HandlerTable, SocketContext } from "../events";
+import type { DisconnectHook, EventHandler, HandlerTable, SocketContext } from "../events";
 import { background, parsePayload, payloadObject } from "./payload";
 
 /**
@@ -79,18 +79,17 @@ async function typingEvent(ctx: SocketContext, payload: unknown, on: boolean) {
   return setTyping(ctx, (b.conversation_id ?? b.conversationId)!, on);
 }
 
+const on_typing_start: EventHandler<"typing_start"> = (ctx, payload) => typingEvent(ctx, payload, true);
+const on_typing_stop: EventHandler<"typing_stop"> = (ctx, payload) => typingEvent(ctx, payload, false);
+
 async function typing001(ctx: SocketContext, payload: unknown, on: boolean) {
   const { recipientId } = parsePayload(ByRecipient, payload);
   const conversationId = await pairWith(ctx, recipientId, "recipientId");
   return conversationId ? setTyping(ctx, conversationId, on) : noConversation;
 }
 
-export const typingHandlers = {
-  typing_start: (ctx, payload) => typingEvent(ctx, payload, true),
-  typing_stop: (ctx, payload) => typingEvent(ctx, payload, false),
-  typing: (ctx, payload) => typing001(ctx, payload, true),
-  stopTyping: (ctx, payload) => typing001(ctx, payload, false),
-} satisfies Partial<HandlerTable>;
+const on_typing: EventHandler<"typing"> = (ctx, payload) => typing001(ctx, payload, true);
+const on_stopTyping: EventHandler<"stopTyping"> = (ctx, payload) => typing001(ctx, payload, false);
 
 /** A closed connection stops typing wherever it was typing. */
 export const typingOnDisconnect: DisconnectHook = (ctx) => {
@@ -101,3 +100,10 @@ export const typingOnDisconnect: DisconnectHook = (ctx) => {
     background("typing stop on disconnect", conversationRoom(ctx.env, conversationId).typing(conversationId, ctx.userId, false));
   }
 };
+
+export const typingHandlers = {
+  typing_start: on_typing_start,
+  typing_stop: on_typing_stop,
+  typing: on_typing,
+  stopTyping: on_stopTyping,
+} satisfies Partial<HandlerTable>;
