@@ -119,7 +119,7 @@ export function createApp() {
   // Generated on request; every error answer gets the one error body's schema.
   app.get("/openapi.json", (c) => c.json(withErrorBodies(app.getOpenAPI31Document(docConfig))));
   app.get("/docs", (c) => c.html(docsPage));
-  // The socket API: AsyncAPI 3, generated from the handlers' and views' schemas (src/realtime/catalog.ts).
+  // The socket API: AsyncAPI 3, generated from the event schemas (src/views/socket-schemas.ts, src/realtime/catalog/).
   app.get("/asyncapi.json", (c) => c.json(asyncApiDocument()));
   app.get("/docs/socket", (c) => c.html(asyncApiPage()));
 

@@ -8,7 +8,7 @@
  * unread count as the conversation's room reports them (`deliver`,
  * ./hub-inbox.ts); and the alarm's two clocks, the user's status timer and
  * the sweep of sessions whose connection is gone (./hub-timers.ts). It is
- * the one place server code calls to emit to the user (src/realtime/emit.ts).
+ * the one place server code reaches the user's connections through (src/realtime/notifier.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";

@@ -1,7 +1,8 @@
 /**
  * The AsyncAPI 3 document of the socket API (`/asyncapi.json`) and its
  * rendering (`/docs/socket`), generated from the event catalog
- * (src/realtime/catalog.ts), i.e. from the handlers' zod schemas and the
+ * (src/realtime/catalog/), i.e. from the event schemas (src/views/socket-schemas.ts,
+ * the same table the event maps src/views/event-map.ts are typed from) and the
  * view schemas, with `z.toJSONSchema`.
  *
  * One channel per dialect (both on the namespace `/` of `/socket.io/`):

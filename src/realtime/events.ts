@@ -1,15 +1,18 @@
 /**
- * The registry of application-level Socket.IO events.
+ * What a socket handler is given and what it answers.
  *
  * The gateway (EngineSession) decodes packets, authenticates the socket and
- * calls `dispatch`. Domain code registers handlers in src/realtime/handlers/*
- * and never touches framing. A handler's return value is the acknowledgement
- * reply (when the client asked for one); a thrown ApiError becomes an `error`
- * event `{message}` to the socket and, with an ack, an error body as reply.
+ * hands each client->server event to the handler the handler table names
+ * (src/realtime/handlers/index.ts, used by src/realtime/socket/app.ts);
+ * handlers never touch framing. A handler's return value is the
+ * acknowledgement reply (when the client asked for one), typed by the event
+ * map (src/views/event-map.ts); a thrown ApiError becomes an `error` event
+ * `{message}` to the socket and, with an ack, an error body as reply.
  */
 import type { Env } from "../env";
 import type { Db } from "../db/client";
 import type { Dialect } from "../lib/tokens";
+import type { ClientAck, ClientEventName, ServerEventName, ServerPayload } from "../views/event-map";
 
 export interface SocketContext {
   env: Env;
@@ -23,8 +26,8 @@ export interface SocketContext {
   sid: string;
   /** Socket.IO namespace ("/") */
   nsp: string;
-  /** Emit to this connection only. */
-  emit(event: string, ...args: unknown[]): void;
+  /** Emit a server->client event of the event maps to this connection only. */
+  emit<E extends ServerEventName>(event: E, payload: ServerPayload<E>): void;
   /**
    * Emit to this connection with an acknowledgement; resolves with the
    * client's reply arguments, rejects after a timeout or when the
@@ -42,23 +45,13 @@ export interface SocketContext {
   pid?: string;
 }
 
-export type EventHandler = (ctx: SocketContext, ...args: unknown[]) => Promise<unknown> | unknown;
+/**
+ * The handler of client->server event `E`: the payload arrives as the client
+ * sent it (`unknown` until the handler validates it with the event's schema,
+ * whose input type is the map's `payload`); it answers the map's `ack`.
+ */
+export type EventHandler<E extends ClientEventName = ClientEventName> = (ctx: SocketContext, payload?: unknown) => Promise<ClientAck<E>> | ClientAck<E>;
+/** One handler per client->server event of the event maps. */
+export type HandlerTable = { [E in ClientEventName]: EventHandler<E> };
 export type ConnectHook = (ctx: SocketContext) => Promise<void> | void;
 export type DisconnectHook = (ctx: SocketContext, reason: string) => Promise<void> | void;
-
-const handlers = new Map<string, EventHandler>();
-const connectHooks: ConnectHook[] = [];
-const disconnectHooks: DisconnectHook[] = [];
-
-export function onEvent(name: string, handler: EventHandler): void {
-  if (handlers.has(name)) throw new Error(`socket event ${name} registered twice`);
-  handlers.set(name, handler);
-}
-export const onConnect = (hook: ConnectHook) => void connectHooks.push(hook);
-export const onDisconnect = (hook: DisconnectHook) => void disconnectHooks.push(hook);
-
-export const handlerFor = (name: string) => handlers.get(name);
-/** Names of every registered client->server event. */
-export const registeredEvents = (): string[] => [...handlers.keys()];
-export const connectHooksList = (): readonly ConnectHook[] => connectHooks;
-export const disconnectHooksList = (): readonly DisconnectHook[] => disconnectHooks;

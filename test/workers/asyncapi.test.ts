@@ -11,9 +11,9 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createDb } from "../../src/db/client";
 import { friendships } from "../../src/db/schema";
-import { registeredEvents } from "../../src/realtime/events";
+import { handledEvents } from "../../src/realtime/handlers";
 import { CLIENT_EVENTS, SERVER_EVENTS } from "../../src/realtime/catalog";
-import { CreateGroup } from "../../src/realtime/handlers/conversations";
+import { CreateGroup } from "../../src/lib/socket-inputs";
 import { api, makeUser } from "./helpers";
 import { eventOf, hubStub, sioWs, type Frame, type WsClient } from "./realtime-helpers";
 
@@ -39,7 +39,7 @@ describe("AsyncAPI document", () => {
     const d = await doc();
     expect(d.asyncapi).toBe("3.0.0");
     expect(Object.keys(d.channels).sort()).toEqual(["chat-socket", "standard"]);
-    const registered = registeredEvents().filter((n) => !n.startsWith("test_"));
+    const registered = handledEvents().filter((n) => !n.startsWith("test_"));
     expect(registered.length).toBeGreaterThan(15);
     for (const dialect of ["standard", "chat-socket"]) {
       const handled = opNames(d, dialect, "receive");

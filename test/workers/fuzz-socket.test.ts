@@ -21,8 +21,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registeredEvents } from "../../src/realtime/events";
-import "../../src/realtime/handlers";
+import { handledEvents } from "../../src/realtime/handlers";
 import { api, makeUser, type TestUser } from "./helpers";
 import { garbage, watchConsoleErrors } from "./fuzz-support";
 import { exports } from "cloudflare:workers";
@@ -114,7 +113,7 @@ type Frame = string | Uint8Array;
 
 /** One generated input: a list of frames (text packets, or raw binary). */
 const packetArb = (): fc.Arbitrary<Frame[]> => {
-  const eventName = fc.oneof({ arbitrary: fc.constantFrom(...registeredEvents()), weight: 4 }, { arbitrary: fc.oneof(fc.string(), fc.constantFrom("connect", "disconnect", "error", "newListener", "__proto__")), weight: 1 });
+  const eventName = fc.oneof({ arbitrary: fc.constantFrom(...handledEvents()), weight: 4 }, { arbitrary: fc.oneof(fc.string(), fc.constantFrom("connect", "disconnect", "error", "newListener", "__proto__")), weight: 1 });
   const ackId = fc.option(fc.oneof(fc.nat(100000), fc.constant(Number.MAX_SAFE_INTEGER)), { nil: undefined });
   const nsp = fc.option(fc.constantFrom("/", "/admin", "/x,y", "//", "/\u0000"), { freq: 5, nil: undefined });
   const event = fc.tuple(nsp, ackId, eventName, fc.array(payloadArb(), { maxLength: 3 })).map(([n, id, name, args]) => [`42${n ? `${n},` : ""}${id ?? ""}${jsonText([name, ...args])}`]);
@@ -124,7 +123,7 @@ const packetArb = (): fc.Arbitrary<Frame[]> => {
     .map(([t, n, id, body]) => [`4${t}${n ? `${n},` : ""}${id ?? ""}${body}`]);
   const ackNoId = fc.constantFrom("43[1]", "43", "46[]", "43-1[]", "4399999999999999999999[1]").map((f): Frame[] => [f]);
   const binary = fc
-    .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), ackId, fc.constantFrom(...registeredEvents(), "echo"), fc.array(fc.uint8Array({ maxLength: 32 }), { maxLength: 3 }))
+    .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), ackId, fc.constantFrom(...handledEvents(), "echo"), fc.array(fc.uint8Array({ maxLength: 32 }), { maxLength: 3 }))
     .map(([declared, placeholders, id, name, bins]) => [
       `45${declared}-${id ?? ""}${jsonText([name, ...Array.from({ length: placeholders }, (_, num) => ({ _placeholder: true, num: num * 7 - 1 }))])}`,
       ...bins,
@@ -135,7 +134,7 @@ const packetArb = (): fc.Arbitrary<Frame[]> => {
     .map((f): Frame[] => [f]);
   // JSON.parse makes "__proto__" an own key: payloads that try to smuggle fields through it
   const protoKeys = fc
-    .tuple(ackId, fc.constantFrom(...registeredEvents()), fc.constantFrom(...ids()))
+    .tuple(ackId, fc.constantFrom(...handledEvents()), fc.constantFrom(...ids()))
     .map(([id, name, ref]): Frame[] => [
       `42${id ?? ""}["${name}",{"__proto__":{"receiverId":"${ref}","conversationId":"${ref}","conversation_id":"${ref}","recipientId":"${ref}"},"constructor":{"prototype":{"x":1}},"toString":1,"hasOwnProperty":"x"}]`,
     ]);

@@ -6,8 +6,8 @@ import { createDb } from "../../src/db/client";
 import { conversations, users } from "../../src/db/schema";
 import { pairKey } from "../../src/domain/conversations";
 import { conversationRoom } from "../../src/objects/stubs";
-import { handlerFor, type SocketContext } from "../../src/realtime/events";
-import "../../src/realtime/handlers";
+import type { SocketContext } from "../../src/realtime/events";
+import { handlerFor } from "../../src/realtime/handlers";
 import { createApp } from "../../src/app";
 import { objectId, uuid } from "../../src/lib/ids";
 

@@ -16,23 +16,27 @@ import { ApiError } from "../../src/lib/errors";
 import { objectId } from "../../src/lib/ids";
 import { issueToken } from "../../src/lib/tokens";
 import { to, toConnection } from "../../src/realtime/notifier";
-import { onDisconnect, onEvent } from "../../src/realtime/events";
+import type { EventHandler, SocketContext } from "../../src/realtime/events";
+import { DISCONNECT_HOOKS, SOCKET_HANDLERS } from "../../src/realtime/handlers";
 import { makeUser, type TestUser } from "./helpers";
 import { engineStub, eventOf, hubStub, poll, pollingHandshake, push, waitFor, type WsClient, wsHandshake } from "./realtime-helpers";
 
 const db = createDb(env.DB);
 
-// Test-only events, registered like any domain handler.
-onEvent("test_fail", async () => {
-  throw new ApiError(403, "Access denied");
-});
-onEvent("test_validate", async (_ctx, payload) => z.object({ receiverId: z.string().min(1) }).parse(payload));
-onEvent("test_ask", async (ctx, question) => {
-  const reply = await ctx.emitWithAck!("question", question);
-  return { answer: reply[0] };
-});
+// Test-only events, added to the handler table the socket app dispatches through.
+const TEST_HANDLERS: Record<string, EventHandler> = {
+  test_fail: async () => {
+    throw new ApiError(403, "Access denied");
+  },
+  test_validate: async (_ctx, payload) => z.object({ receiverId: z.string().min(1) }).parse(payload),
+  test_ask: async (ctx, question) => {
+    const reply = await ctx.emitWithAck!("question", question);
+    return { answer: reply[0] };
+  },
+};
+Object.assign(SOCKET_HANDLERS, TEST_HANDLERS);
 const disconnects: { userId: string; reason: string }[] = [];
-onDisconnect((ctx, reason) => void disconnects.push({ userId: ctx.userId, reason }));
+DISCONNECT_HOOKS.push((ctx: SocketContext, reason: string) => void disconnects.push({ userId: ctx.userId, reason }));
 
 afterEach(() => vi.useRealTimers());
 

@@ -9,7 +9,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { conversations } from "../../src/db/schema";
-import { handlerFor, registeredEvents } from "../../src/realtime/events";
+import { handledEvents, handlerFor } from "../../src/realtime/handlers";
 import { BUDGETS, ConnectionBudget, EVENT_KINDS, STRIKES } from "../../src/realtime/socket/budgets";
 import { api, makeUser } from "./helpers";
 import { hubStub, sioWs, type WsClient } from "./realtime-helpers";
@@ -46,7 +46,7 @@ async function detached(userId: string) {
 describe("socket event budgets", () => {
   it("every registered event has a kind, and every kind names registered events", () => {
     for (const name of Object.keys(EVENT_KINDS)) expect(handlerFor(name), name).toBeDefined();
-    for (const name of registeredEvents().filter((n) => !n.startsWith("test_"))) expect(EVENT_KINDS, name).toHaveProperty(name);
+    for (const name of handledEvents().filter((n) => !n.startsWith("test_"))) expect(EVENT_KINDS, name).toHaveProperty(name);
   });
 
   it("a connection hammering get_unread_count gets 429 acks, then is disconnected and closed", async () => {

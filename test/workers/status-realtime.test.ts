@@ -8,8 +8,7 @@ import { createDb } from "../../src/db/client";
 import { conversationMetadata } from "../../src/db/schema";
 import { visibleWatchers } from "../../src/domain/visibility";
 import { watchersOf } from "../../src/domain/relations";
-import { connectHooksList, handlerFor } from "../../src/realtime/events";
-import "../../src/realtime/handlers";
+import { CONNECT_HOOKS, handlerFor } from "../../src/realtime/handlers";
 import { objectId } from "../../src/lib/ids";
 import { api, fakeSocket, makeUser, type TestUser } from "./helpers";
 
@@ -17,7 +16,7 @@ const db = createDb(env.DB);
 
 async function connect(u: TestUser) {
   const s = fakeSocket(u);
-  for (const hook of connectHooksList()) await hook(s.ctx);
+  for (const hook of CONNECT_HOOKS) await hook(s.ctx);
   return s;
 }
 

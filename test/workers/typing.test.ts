@@ -11,8 +11,8 @@ import { createDb } from "../../src/db/client";
 import { conversationRoom } from "../../src/objects/stubs";
 import { issueToken } from "../../src/lib/tokens";
 import { TYPING_TTL_MS } from "../../src/objects/conversation-room";
-import { handlerFor, type SocketContext } from "../../src/realtime/events";
-import "../../src/realtime/handlers";
+import type { SocketContext } from "../../src/realtime/events";
+import { handlerFor } from "../../src/realtime/handlers";
 import { api, makeUser, type TestUser } from "./helpers";
 import { eventOf, sioWs, sleep, type WsClient } from "./realtime-helpers";
 

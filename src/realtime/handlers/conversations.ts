@@ -11,53 +11,43 @@
  *   (event and ack); 003 acks `{success, statusCode, message, data: conversation}`.
  * - 004 `leave_conversation` `{conversation_id}` -> `left_conversation` `{conversation_id}`.
  */
-import { z } from "zod";
 import { conversationNotFound, createGroup, getConversation } from "../../domain/conversations";
 import { as422 } from "../../lib/errors";
 import { conversationRoom } from "../../objects/stubs";
-import { EntityId, UserRef } from "../../lib/schemas";
+import { CreateGroup, JoinGroup, Room004 } from "../../lib/socket-inputs";
 import { conversation003, envelope } from "../../views/conversation";
 import { roomConfirmation004 } from "../../views/events";
-import { onEvent, type SocketContext } from "../events";
+import type { EventHandler, HandlerTable, SocketContext } from "../events";
 import { parsePayload, requirePid } from "./payload";
 
-export const CreateGroup = z.object({
-  name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
-  members: z.array(UserRef).min(1, "must name at least one user").max(50, "at most 50 users per request"),
-});
-
-onEvent("createGroup", async (ctx, payload) => {
+const on_createGroup: EventHandler<"createGroup"> = async (ctx, payload) => {
   const { name, members } = parsePayload(CreateGroup, payload);
   const conversation = await createGroup(ctx.db, ctx.userId, name, members);
   const record = await getConversation(ctx.env, ctx.db, conversation.id, ctx.userId);
   return envelope(201, "Group conversation created successfully", conversation003(record));
-});
+};
 
 async function joinRoom(ctx: SocketContext, conversationId: string) {
   const pid = requirePid(ctx);
   if (!(await conversationRoom(ctx.env, conversationId).join(ctx.userId, pid))) throw conversationNotFound();
 }
 
-export const JoinGroup = z.object({ conversationId: EntityId });
-
-onEvent("joinGroup", async (ctx, payload) => {
+const on_joinGroup: EventHandler<"joinGroup"> = async (ctx, payload) => {
   const { conversationId } = parsePayload(JoinGroup, payload);
   await joinRoom(ctx, conversationId);
   const record = await getConversation(ctx.env, ctx.db, conversationId, ctx.userId);
   return envelope(200, "Joined group successfully", conversation003(record));
-});
+};
 
-export const Room004 = z.object({ conversation_id: EntityId });
-
-onEvent("join_conversation", async (ctx, payload) => {
+const on_join_conversation: EventHandler<"join_conversation"> = async (ctx, payload) => {
   const { conversation_id } = parsePayload(Room004, payload, 422);
   await as422(() => joinRoom(ctx, conversation_id));
   const body = roomConfirmation004(conversation_id);
   ctx.emit("joined_conversation", body);
   return body;
-});
+};
 
-onEvent("leave_conversation", async (ctx, payload) => {
+const on_leave_conversation: EventHandler<"leave_conversation"> = async (ctx, payload) => {
   const { conversation_id } = parsePayload(Room004, payload, 422);
   const pid = requirePid(ctx);
   await as422(async () => {
@@ -67,4 +57,11 @@ onEvent("leave_conversation", async (ctx, payload) => {
   const body = roomConfirmation004(conversation_id);
   ctx.emit("left_conversation", body);
   return body;
-});
+};
+
+export const conversationHandlers = {
+  createGroup: on_createGroup,
+  joinGroup: on_joinGroup,
+  join_conversation: on_join_conversation,
+  leave_conversation: on_leave_conversation,
+} satisfies Partial<HandlerTable>;

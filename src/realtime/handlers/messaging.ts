@@ -19,7 +19,6 @@
  * - `sync_messages` `{conversationId, since, limit}` (catch-up after a disconnection) ->
  *   ack and `synced_messages`: `{success, conversationId, messages, hasMore, lastSeq}`.
  */
-import { z } from "zod";
 import {
   conversationHistory,
   historyWithUser,
@@ -33,12 +32,12 @@ import {
 import { findUserByRef } from "../../domain/users";
 import { ApiError, as422, badRequest } from "../../lib/errors";
 import { conversationTag, messageConversationTag } from "../../lib/ids";
-import { EntityId, MessageType, UserRef } from "../../lib/schemas";
-import { ClientMsgId, fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, SinceField, Text } from "../../lib/message-inputs";
+import { fromSend001, fromSend003, fromSend004, Send001, Send003, Send004 } from "../../lib/message-inputs";
+import { GetMessages003, History002, MarkAsRead004, MarkMessageRead002, MarkMessagesRead, Send002, Sync } from "../../lib/socket-inputs";
 import { envelope } from "../../views/conversation";
 import { markedAsRead004 } from "../../views/events";
-import { message001, message002, message003, message004, type MessageRecord, messagePage003 } from "../../views/message";
-import { onEvent, type SocketContext } from "../events";
+import { message001, message002, message003, message004, messagePage003 } from "../../views/message";
+import type { EventHandler, HandlerTable, SocketContext } from "../events";
 import { parsePayload, payloadObject } from "./payload";
 
 /** A dispatch key is given (null counts as absent: `{conversationId: null, recipientId}` is a 001 send). */
@@ -47,23 +46,9 @@ const has = (p: Record<string, unknown>, key: string) => p[key] !== undefined &&
 /** The connection that sent a message over the socket gets its own confirmation; standard-dialect delivery skips it. */
 const exceptSid = (ctx: SocketContext) => (ctx.dialect === "standard" ? ctx.sid : null);
 
-const Page = {
-  page: z.coerce.number().int().min(1, "must be >= 1").default(1),
-  limit: z.coerce.number().int().min(1, "must be >= 1").max(100, "must be <= 100").default(50),
-};
-
 // ---- send_message (002 / 004) -------------------------------------------
 
-export const Send002 = z
-  .object({
-    receiverId: UserRef,
-    content: Text.default(""),
-    messageType: MessageType.optional(),
-    clientMsgId: ClientMsgId.optional(),
-  })
-  .refine((b) => b.content.trim(), { message: "must not be empty", path: ["content"] });
-
-onEvent("send_message", async (ctx, payload) => {
+const on_send_message: EventHandler<"send_message"> = async (ctx, payload) => {
   const p = payloadObject(payload, ctx.dialect === "chat-socket" ? 422 : 400);
   if (has(p, "receiverId")) {
     const b = parsePayload(Send002, p);
@@ -88,11 +73,11 @@ onEvent("send_message", async (ctx, payload) => {
   throw ctx.dialect === "chat-socket"
     ? new ApiError(422, "to_email: is required (or conversation_id)")
     : badRequest("receiverId: is required (002), or to_email / conversation_id (004)");
-});
+};
 
 // ---- sendMessage (001 / 003) --------------------------------------------
 
-onEvent("sendMessage", async (ctx, payload) => {
+const on_sendMessage: EventHandler<"sendMessage"> = async (ctx, payload) => {
   const p = payloadObject(payload);
   if (has(p, "conversationId")) {
     const b = parsePayload(Send003, p);
@@ -106,23 +91,19 @@ onEvent("sendMessage", async (ctx, payload) => {
     return message001(result.record);
   }
   throw badRequest("conversationId: is required (003), or recipientId (001)");
-});
+};
 
 // ---- reads --------------------------------------------------------------
 
-export const MarkMessageRead002 = z.object({ messageId: EntityId });
-
-onEvent("mark_message_read", async (ctx, payload) => {
+const on_mark_message_read: EventHandler<"mark_message_read"> = async (ctx, payload) => {
   const { messageId } = parsePayload(MarkMessageRead002, payload);
   const { record } = await markMessageRead(ctx.env, ctx.db, messageId, ctx.userId, { exceptPid: ctx.pid });
   const body = { success: true, message: message002(record) };
   ctx.emit("message_read_confirmed", body);
   return body;
-});
+};
 
-export const MarkMessagesRead = z.object({ conversationId: EntityId, messageId: EntityId.optional() });
-
-onEvent("markMessagesRead", async (ctx, payload) => {
+const on_markMessagesRead: EventHandler<"markMessagesRead"> = async (ctx, payload) => {
   const b = parsePayload(MarkMessagesRead, payload);
   if (b.messageId) {
     // checked before anything is written: the id carries its conversation's tag
@@ -132,23 +113,19 @@ onEvent("markMessagesRead", async (ctx, payload) => {
   }
   const read = await readConversation(ctx.env, b.conversationId, ctx.userId);
   return envelope(200, "Messages marked as read", { modifiedCount: read.modifiedCount });
-});
+};
 
-export const MarkAsRead004 = z.object({ conversation_id: EntityId });
-
-onEvent("mark_as_read", async (ctx, payload) => {
+const on_mark_as_read: EventHandler<"mark_as_read"> = async (ctx, payload) => {
   const { conversation_id } = parsePayload(MarkAsRead004, payload, 422);
   const read = await readConversation(ctx.env, conversation_id, ctx.userId, ctx.pid ?? null);
   const me = await findUserByRef(ctx.db, ctx.userId);
   if (me) ctx.emit("marked_as_read", markedAsRead004(conversation_id, me));
   return { message: "Conversation marked as read", success: true, conversation_id, modifiedCount: read.modifiedCount };
-});
+};
 
 // ---- history and counts -------------------------------------------------
 
-export const History002 = z.object({ otherUserId: UserRef, ...Page });
-
-onEvent("get_message_history", async (ctx, payload) => {
+const on_get_message_history: EventHandler<"get_message_history"> = async (ctx, payload) => {
   const b = parsePayload(History002, payload);
   const { other, page } = await historyWithUser(ctx.env, ctx.db, ctx.userId, b.otherUserId, (b.page - 1) * b.limit, b.limit);
   const body = {
@@ -158,47 +135,46 @@ onEvent("get_message_history", async (ctx, payload) => {
   };
   ctx.emit("message_history", body);
   return body;
-});
+};
 
-onEvent("get_unread_count", async (ctx) => {
+const on_get_unread_count: EventHandler<"get_unread_count"> = async (ctx) => {
   const count = await unreadTotal(ctx.env, ctx.userId);
   const body = { count, unreadCount: count };
   ctx.emit("unread_count", body);
   return body;
-});
+};
 
-export const GetMessages003 = z.object({ conversationId: EntityId, ...Page });
-
-onEvent("getMessages", async (ctx, payload) => {
+const on_getMessages: EventHandler<"getMessages"> = async (ctx, payload) => {
   const b = parsePayload(GetMessages003, payload);
   const result = await conversationHistory(ctx.env, b.conversationId, ctx.userId, (b.page - 1) * b.limit, b.limit);
   return envelope(200, "Messages retrieved successfully", messagePage003(result, b.page, b.limit));
-});
+};
 
 // ---- catch-up -----------------------------------------------------------
 
-export const Sync = z
-  .object({
-    conversationId: EntityId.optional(),
-    conversation_id: EntityId.optional(),
-    since: SinceField.default(0),
-    limit: z.coerce.number().int().min(1, "must be >= 1").max(100, "must be <= 100").default(100),
-  })
-  .refine((b) => b.conversationId || b.conversation_id, { message: "is required", path: ["conversationId"] });
-
-onEvent("sync_messages", async (ctx, payload) => {
+const on_sync_messages: EventHandler<"sync_messages"> = async (ctx, payload) => {
   const b = parsePayload(Sync, payload, ctx.dialect === "chat-socket" ? 422 : 400);
   const conversationId = (b.conversationId ?? b.conversation_id)!;
   const caught = await messagesSince(ctx.env, conversationId, ctx.userId, parseSince(b.since)!, b.limit);
-  const view = (r: MessageRecord): object => (ctx.dialect === "chat-socket" ? message004(r) : message003(r));
-  const body = {
-    success: true,
-    conversationId,
-    conversation_id: conversationId,
-    messages: caught.records.map(view),
-    hasMore: caught.hasMore,
-    lastSeq: caught.lastSeq,
-  };
+  const common = { success: true, conversationId, conversation_id: conversationId };
+  const tail = { hasMore: caught.hasMore, lastSeq: caught.lastSeq };
+  // the dialect's message shape (fields in the order they were always sent)
+  const body =
+    ctx.dialect === "chat-socket"
+      ? { ...common, messages: caught.records.map((r) => message004(r)), ...tail }
+      : { ...common, messages: caught.records.map((r) => message003(r)), ...tail };
   ctx.emit("synced_messages", body);
   return body;
-});
+};
+
+export const messagingHandlers = {
+  send_message: on_send_message,
+  sendMessage: on_sendMessage,
+  mark_message_read: on_mark_message_read,
+  markMessagesRead: on_markMessagesRead,
+  mark_as_read: on_mark_as_read,
+  get_message_history: on_get_message_history,
+  get_unread_count: on_get_unread_count,
+  getMessages: on_getMessages,
+  sync_messages: on_sync_messages,
+} satisfies Partial<HandlerTable>;

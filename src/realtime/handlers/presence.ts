@@ -16,7 +16,7 @@ import { findUserByRef } from "../../domain/users";
 import type { Db } from "../../db/client";
 import { chunks } from "../../lib/chunks";
 import { connectionPayload, onlineUsers002, onlineUsers004 } from "../../views/presence";
-import { onConnect, onEvent, type SocketContext } from "../events";
+import type { ConnectHook, EventHandler, HandlerTable, SocketContext } from "../events";
 
 /** Online users among those whose presence `userId` may see. */
 export async function onlineWatched(db: Db, userId: string): Promise<User[]> {
@@ -38,24 +38,30 @@ async function onlineUsersFor(ctx: SocketContext) {
   return ctx.dialect === "chat-socket" ? onlineUsers004(list) : onlineUsers002(list);
 }
 
-onConnect(async (ctx) => {
+/** On connect: `connection`, and on standard-dialect connections `online_users`. */
+export const presenceOnConnect: ConnectHook = async (ctx) => {
   const me = await findUserByRef(ctx.db, ctx.userId);
   if (!me) return;
   // `connection` is not dialect-named (CONTRACT.md): every connection gets it
   ctx.emit("connection", connectionPayload(me));
   // `online_users` is: pushed on connect in 002's shape; 004 gets it only as the answer to get_online_users
   if (ctx.dialect === "standard") ctx.emit("online_users", await onlineUsersFor(ctx));
-});
+};
 
-onEvent("get_online_users", async (ctx) => {
+const on_get_online_users: EventHandler<"get_online_users"> = async (ctx) => {
   const payload = await onlineUsersFor(ctx);
   ctx.emit("online_users", payload);
   return payload;
-});
+};
 
 /**
  * Diagnostics: acknowledges with its argument unchanged (text, JSON or
  * binary), so a client can check its connection end to end and measure the
  * round trip: `socket.emit("echo", payload, (reply) => ...)`.
  */
-onEvent("echo", async (_ctx, payload) => payload);
+const on_echo: EventHandler<"echo"> = async (_ctx, payload) => payload;
+
+export const presenceHandlers = {
+  get_online_users: on_get_online_users,
+  echo: on_echo,
+} satisfies Partial<HandlerTable>;

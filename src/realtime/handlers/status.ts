@@ -13,7 +13,7 @@
 import { listContacts } from "../../domain/contacts";
 import type { Db } from "../../db/client";
 import { contactStatusEntry } from "../../views/status";
-import { onConnect, onEvent, type SocketContext } from "../events";
+import type { ConnectHook, EventHandler, HandlerTable, SocketContext } from "../events";
 
 export async function contactsStatusSnapshot(db: Db, viewerId: string) {
   const rows = await listContacts(db, viewerId);
@@ -27,8 +27,13 @@ export async function sendContactsStatus(ctx: SocketContext) {
   return list;
 }
 
-onConnect(async (ctx) => {
+/** On connect: `contacts_status_initial`. */
+export const statusOnConnect: ConnectHook = async (ctx) => {
   await sendContactsStatus(ctx);
-});
+};
 
-onEvent("update_contacts", async (ctx) => sendContactsStatus(ctx));
+const on_update_contacts: EventHandler<"update_contacts"> = async (ctx) => sendContactsStatus(ctx);
+
+export const statusHandlers = {
+  update_contacts: on_update_contacts,
+} satisfies Partial<HandlerTable>;

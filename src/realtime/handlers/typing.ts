@@ -21,7 +21,6 @@
  * changes are sent (a repeated start renews silently). The ack answers
  * `{success, conversation_id, conversationId, typing}`.
  */
-import { z } from "zod";
 import { and, eq } from "drizzle-orm";
 import { conversationMembers, conversations } from "../../db/schema";
 import { assertNotBlockedBy, pairKey } from "../../domain/conversations";
@@ -29,8 +28,8 @@ import { unwrap } from "../../domain/messages";
 import { findUserByRef } from "../../domain/users";
 import { badRequest, notFound } from "../../lib/errors";
 import { conversationRoom } from "../../objects/stubs";
-import { EntityId, UserRef } from "../../lib/schemas";
-import { onDisconnect, onEvent, type SocketContext } from "../events";
+import { ByConversation, ByReceiver, ByRecipient } from "../../lib/socket-inputs";
+import type { DisconnectHook, EventHandler, HandlerTable, SocketContext } from "../events";
 import { background, parsePayload, payloadObject } from "./payload";
 
 /**
@@ -68,12 +67,6 @@ async function setTyping(ctx: SocketContext, conversationId: string, on: boolean
   return { success: true, conversation_id: conversationId, conversationId, typing: result.typing };
 }
 
-export const ByReceiver = z.object({ receiverId: UserRef });
-export const ByRecipient = z.object({ recipientId: UserRef });
-export const ByConversation = z
-  .object({ conversation_id: EntityId.optional(), conversationId: EntityId.optional() })
-  .refine((b) => b.conversation_id || b.conversationId, { message: "is required", path: ["conversation_id"] });
-
 /** 002 by `receiverId`, else 004 by `conversation_id`. */
 async function typingEvent(ctx: SocketContext, payload: unknown, on: boolean) {
   const p = payloadObject(payload);
@@ -86,8 +79,8 @@ async function typingEvent(ctx: SocketContext, payload: unknown, on: boolean) {
   return setTyping(ctx, (b.conversation_id ?? b.conversationId)!, on);
 }
 
-onEvent("typing_start", (ctx, payload) => typingEvent(ctx, payload, true));
-onEvent("typing_stop", (ctx, payload) => typingEvent(ctx, payload, false));
+const on_typing_start: EventHandler<"typing_start"> = (ctx, payload) => typingEvent(ctx, payload, true);
+const on_typing_stop: EventHandler<"typing_stop"> = (ctx, payload) => typingEvent(ctx, payload, false);
 
 async function typing001(ctx: SocketContext, payload: unknown, on: boolean) {
   const { recipientId } = parsePayload(ByRecipient, payload);
@@ -95,14 +88,22 @@ async function typing001(ctx: SocketContext, payload: unknown, on: boolean) {
   return conversationId ? setTyping(ctx, conversationId, on) : noConversation;
 }
 
-onEvent("typing", (ctx, payload) => typing001(ctx, payload, true));
-onEvent("stopTyping", (ctx, payload) => typing001(ctx, payload, false));
+const on_typing: EventHandler<"typing"> = (ctx, payload) => typing001(ctx, payload, true);
+const on_stopTyping: EventHandler<"stopTyping"> = (ctx, payload) => typing001(ctx, payload, false);
 
-onDisconnect((ctx) => {
+/** A closed connection stops typing wherever it was typing. */
+export const typingOnDisconnect: DisconnectHook = (ctx) => {
   const mine = typingBySid.get(ctx.sid);
   if (!mine) return;
   typingBySid.delete(ctx.sid);
   for (const conversationId of mine) {
     background("typing stop on disconnect", conversationRoom(ctx.env, conversationId).typing(ctx.userId, false));
   }
-});
+};
+
+export const typingHandlers = {
+  typing_start: on_typing_start,
+  typing_stop: on_typing_stop,
+  typing: on_typing,
+  stopTyping: on_stopTyping,
+} satisfies Partial<HandlerTable>;

@@ -1,7 +1,8 @@
 /**
  * The product's Socket.IO behaviour: one namespace (`/`), token
  * authentication at CONNECT, presence through the user's UserHub, and every
- * client->server event dispatched to the registry (src/realtime/events.ts).
+ * client->server event dispatched through the handler table
+ * (src/realtime/handlers/index.ts).
  */
 import { ZodError } from "zod";
 import type { Env } from "../../env";
@@ -9,11 +10,10 @@ import { ApiError, describeZodError, type ErrorBody, errorBody } from "../../lib
 import type { Db } from "../../db/client";
 import type { Dialect } from "../../lib/tokens";
 import { userHub } from "../../objects/stubs";
-import { connectHooksList, disconnectHooksList, handlerFor, type SocketContext } from "../events";
+import type { SocketContext } from "../events";
+import { CONNECT_HOOKS, DISCONNECT_HOOKS, handlerFor } from "../handlers";
 import { authenticateSocket } from "./auth";
 import { ConnectionBudget } from "./budgets";
-// registers every application socket event
-import "../handlers";
 import type { OpenedSession } from "../../objects/user-hub";
 import type { OffsetEvent, SocketApp, SocketHandle } from "./server";
 
@@ -76,7 +76,7 @@ export function productApp(env: Env, db: Db): SocketApp {
       nsp: socket.nsp,
       socketId: socket.id,
       pid: socket.pid,
-      emit: (event, ...args) => socket.emit(event, ...args),
+      emit: (event, payload) => socket.emit(event, payload),
       emitWithAck: (event, ...args) => socket.emitWithAck(event, ...args),
     };
   };
@@ -109,7 +109,7 @@ export function productApp(env: Env, db: Db): SocketApp {
 
     async onConnect(socket) {
       const ctx = contextFor(socket);
-      for (const hook of connectHooksList()) {
+      for (const hook of CONNECT_HOOKS) {
         try {
           await hook(ctx);
         } catch (err) {
@@ -150,7 +150,8 @@ export function productApp(env: Env, db: Db): SocketApp {
         return;
       }
       try {
-        const result = await handler(ctx, ...args);
+        // handlers read the first argument (the payload); `echo` answers it unchanged
+        const result = await handler(ctx, args[0]);
         if (ack) result === undefined ? ack() : ack(result);
       } catch (err) {
         const body = socketErrorBody(err, event);
@@ -162,7 +163,7 @@ export function productApp(env: Env, db: Db): SocketApp {
     async onDisconnect(socket, reason) {
       budgets.delete(socket.id);
       const ctx = contextFor(socket);
-      for (const hook of disconnectHooksList()) {
+      for (const hook of DISCONNECT_HOOKS) {
         try {
           await hook(ctx, reason);
         } catch (err) {
