@@ -1,17 +1,16 @@
-import type { ApiRateLedger } from "./objects/api-rate-ledger";
-import type { ConversationRoom } from "./objects/conversation-room";
-import type { EngineSession } from "./objects/engine-session";
-import type { UserHub } from "./objects/user-hub";
-
-/** Bindings declared in wrangler.toml (vars are strings). */
+/**
+ * Bindings declared in wrangler.toml (vars are strings). Durable Object
+ * namespaces are untyped here, so that this module, which everything
+ * imports, imports nothing: typed stubs come from src/objects/stubs.ts.
+ */
 export interface Env {
   DB: D1Database;
   UPLOADS: R2Bucket;
   /** Static files in public/ (web client, vendored browser builds). */
   ASSETS: Fetcher;
-  ENGINE_SESSION: DurableObjectNamespace<EngineSession>;
-  USER_HUB: DurableObjectNamespace<UserHub>;
-  CONVERSATION_ROOM: DurableObjectNamespace<ConversationRoom>;
+  ENGINE_SESSION: DurableObjectNamespace;
+  USER_HUB: DurableObjectNamespace;
+  CONVERSATION_ROOM: DurableObjectNamespace;
   JWT_SECRET: string;
   JWT_ISSUER: string;
   JWT_AUDIENCE: string;
@@ -33,7 +32,7 @@ export interface Env {
   SOCKET_GROUP_LIMITER: RateLimit;
   SOCKET_READ_LIMITER: RateLimit;
   /** 004's hourly API budget per IP: one ApiRateLedger per client IP. */
-  API_RATE: DurableObjectNamespace<ApiRateLedger>;
+  API_RATE: DurableObjectNamespace;
   /** requests per hour per IP (default 1000) */
   API_HOURLY_LIMIT?: string;
   /** Per-user lookups of people (search, phone filter/status, adding a contact or friend). */

@@ -19,7 +19,7 @@ import { conversationTag, messageConversationTag } from "../lib/ids";
 import { checkMessageRate } from "./rate-limits";
 import type { MESSAGE_TYPES } from "../lib/schemas";
 import { conversationRoom, userHub } from "../objects/stubs";
-import type { RoomError } from "../objects/conversation-room";
+import type { RoomError } from "../objects/room-api";
 import { assertNotBlockedBy, getOrCreatePair, pairKey } from "./conversations";
 import type { CatchUp, MessagePage, MessageRecord, Since } from "./message-model";
 import { attachmentUpload } from "./uploads";

@@ -7,6 +7,7 @@
  */
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
+import { apiRateLedger } from "../objects/stubs";
 
 export const clientIp = (request: Request): string | null =>
   request.headers.get("cf-connecting-ip") ?? request.headers.get("x-real-ip");
@@ -56,7 +57,7 @@ function report(env: Env, ip: string, t: LocalTally, limit: number, now: number)
   t.pending = 0;
   t.lastFlush = now;
   t.inFlight = true;
-  const ledger = env.API_RATE.get(env.API_RATE.idFromName(ip));
+  const ledger = apiRateLedger(env, ip);
   return ledger
     .add(n, limit)
     .then((answer) => {

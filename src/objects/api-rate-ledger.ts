@@ -9,6 +9,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import type { ApiRateLedgerRpc, LedgerAnswer } from "./rpc";
 
 export const HOUR_MS = 60 * 60 * 1000;
 
@@ -19,12 +20,7 @@ interface Tally {
   previous: number;
 }
 
-export interface LedgerAnswer {
-  /** requests in the last hour (sliding estimate), this batch included */
-  count: number;
-  /** epoch ms until which the IP is over its budget (0: it is not) */
-  blockedUntil: number;
-}
+export type { LedgerAnswer };
 
 /** Sliding-window estimate at `now`, and when it falls back under `limit` if it is not already. */
 export function assess(t: Tally, limit: number, now: number): LedgerAnswer {
@@ -45,7 +41,7 @@ export function assess(t: Tally, limit: number, now: number): LedgerAnswer {
   return { count, blockedUntil: Math.max(until, now + 1000) };
 }
 
-export class ApiRateLedger extends DurableObject<Env> {
+export class ApiRateLedger extends DurableObject<Env> implements ApiRateLedgerRpc {
   /** Adds `n` requests seen by one Worker isolate; answers the IP's standing. */
   async add(n: number, limit: number, now = Date.now()): Promise<LedgerAnswer> {
     const hour = Math.floor(now / HOUR_MS);

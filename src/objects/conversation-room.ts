@@ -32,12 +32,13 @@ import { lastOf, notFound, type ReadOutcome, type RoomError, type SendOutcome, t
 import { announcement, blockedIn, loadMembers, type Members, otherMember } from "./room-members";
 import { catchUp, historyPage, messageById, type RoomView, unreadOf } from "./room-reads";
 import { TypingState } from "./room-typing";
+import type { ConversationRoomRpc } from "./rpc";
 import { ownName } from "./stubs";
 
 export { TYPING_TTL_MS } from "./room-typing";
 export type { ReadOutcome, RoomError, SendOutcome, SendRequest } from "./room-api";
 
-export class ConversationRoom extends DurableObject<Env> {
+export class ConversationRoom extends DurableObject<Env> implements ConversationRoomRpc {
   /** the conversation's `_id` (the name the room is reached by) */
   readonly #id: string;
   #members: Members | null = null;

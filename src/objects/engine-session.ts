@@ -32,12 +32,13 @@ import { PollingTransport, textResponse } from "./engine/polling";
 import { SioSession } from "./engine/sio-session";
 import { safeClose, UPGRADE_SETTLE_MS, WebSocketTransport } from "./engine/websocket";
 
+import type { EngineSessionRpc } from "./rpc";
 export { PONG_TRANSIT_MS } from "./engine/heartbeat";
 export { UPGRADE_SETTLE_MS, UPGRADE_TIMEOUT_MS } from "./engine/websocket";
 
 const QUERY_NOISE = new Set(["EIO", "transport", "sid", "t", "b64", "j"]);
 
-export class EngineSession extends DurableObject<Env> {
+export class EngineSession extends DurableObject<Env> implements EngineSessionRpc {
   private meta: Meta | null;
   private closing = false;
   private alarmAt: number | null = null;

@@ -5,7 +5,7 @@
  * unread counts never query D1 or scan history.
  */
 import type { InboxEntry } from "../domain/message-model";
-import type { HubCall } from "./hub-mail";
+import type { HubCall } from "./rpc";
 
 type InboxRow = { conversation_id: string; rev: number; last_seq: number; last_json: string | null; unread: number };
 

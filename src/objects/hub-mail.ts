@@ -8,29 +8,9 @@
  * a stored message always reaches the member's recovery log.
  */
 import type { Env } from "../env";
-import type { InboxEntry, MessageRecord } from "../domain/message-model";
-import type { Outbound, Targeting } from "../domain/outbound";
+import type { HubCall } from "./rpc";
 import { userHub } from "./stubs";
 import { BatchLanes } from "./batch-lanes";
-
-/**
- * One call from a conversation's room to a member's UserHub: the member's
- * inbox entry for that conversation (or its removal) and/or events for the
- * member's connections. Answers the connections reached (-1 when `onlyPid`
- * names a connection the hub no longer knows).
- */
-export interface HubCall {
-  inbox?: InboxEntry | { conversationId: string; drop: true };
-  out?: Outbound;
-  opts?: Targeting;
-  /**
-   * A new message, rendered by the hub in the dialects its connections speak
-   * (one record crosses the wire instead of every view of it): to a
-   * recipient, or to the sender's own devices (except `exceptSid`), with
-   * `message_status` "delivered" when `deliveredAt` is set.
-   */
-  message?: { record: MessageRecord; role: "recipient" | "sender"; exceptSid?: string | null; deliveredAt?: Date | null };
-}
 
 const RETRY_DELAYS_MS = [20, 200, 1_000];
 /** When a parked lane is tried again. */

@@ -6,6 +6,7 @@
  * context that made them.
  */
 import type { Env } from "../env";
+import type { ApiRateLedgerRpc, ConversationRoomRpc, EngineSessionRpc, UserHubRpc } from "./rpc";
 
 const MAX_IDS = 20_000;
 
@@ -22,18 +23,26 @@ function idCache() {
   };
 }
 
-const sessionIds = idCache();
-const hubIds = idCache();
-const roomIds = idCache();
+/** A stub of an object whose class implements `T` (./rpc.ts), reached by name. */
+function factory<T>(pick: (env: Env) => DurableObjectNamespace) {
+  const ids = idCache();
+  return (env: Env, name: string): T & { readonly id: DurableObjectId } => {
+    const ns = pick(env);
+    return ns.get(ids(ns, name)) as unknown as T & { readonly id: DurableObjectId };
+  };
+}
 
 /** One Engine.IO connection, by its session id. */
-export const engineSessionStub = (env: Env, sid: string) => env.ENGINE_SESSION.get(sessionIds(env.ENGINE_SESSION, sid));
+export const engineSessionStub = factory<EngineSessionRpc>((env) => env.ENGINE_SESSION);
 
 /** One user's hub, by the user's `_id`. */
-export const userHub = (env: Env, userId: string) => env.USER_HUB.get(hubIds(env.USER_HUB, userId));
+export const userHub = factory<UserHubRpc>((env) => env.USER_HUB);
 
 /** One conversation's room, by the conversation's `_id`. */
-export const conversationRoom = (env: Env, conversationId: string) => env.CONVERSATION_ROOM.get(roomIds(env.CONVERSATION_ROOM, conversationId));
+export const conversationRoom = factory<ConversationRoomRpc>((env) => env.CONVERSATION_ROOM);
+
+/** One client IP's hourly API budget, by the IP. */
+export const apiRateLedger = factory<ApiRateLedgerRpc>((env) => env.API_RATE);
 
 /**
  * The name an object was reached by (every factory above uses `idFromName`).

@@ -23,7 +23,7 @@ import type { Env } from "../env";
 import type { Dialect } from "../lib/tokens";
 import type { DeliveryTag, EventArgs, Outbound, Targeting } from "../domain/outbound";
 import { to } from "../realtime/notifier";
-import type { HubCall } from "./hub-mail";
+import type { HubCall, OpenedSession, UserHubRpc } from "./rpc";
 import { messageStatusPayload } from "../views/events";
 import { messageEvents } from "../views/message";
 import { presenceEvents } from "../views/presence";
@@ -36,20 +36,6 @@ import { conversationRoom, engineSessionStub, ownName } from "./stubs";
 
 export { SESSION_SWEEP_MS } from "./hub-timers";
 export { OUTBOX_MAX_ROWS, OUTBOX_RETAIN_MS, RECOVERY_WINDOW_MS } from "./recovery-log";
-
-/** A session that joined the user's namespace, as the gateway needs it for its CONNECT answer. */
-export interface OpenedSession {
-  /** recovery session id (Socket.IO `pid`) */
-  pid: string;
-  /** the session is one that dropped, with everything it missed in `replay` */
-  recovered: boolean;
-  /** offset of the last event this connection has (what a direct emit carries) */
-  offset: string;
-  /** what the connection missed, oldest first; `event` is the JSON text of `[event, ...args]` */
-  replay: { event: string; offset: string }[];
-  first: boolean;
-  sessions: number;
-}
 
 interface Live {
   sid: string;
@@ -68,7 +54,7 @@ interface QueuedEvents {
   offsets: (string | null)[];
 }
 
-export class UserHub extends DurableObject<Env> {
+export class UserHub extends DurableObject<Env> implements UserHubRpc {
   /** the user's `_id` (the name the hub is reached by) */
   readonly #userId: string;
   #outbox!: RecoveryLog;

@@ -5,11 +5,12 @@ import { eq } from "drizzle-orm";
 import { createDb } from "../../src/db/client";
 import { conversations, users } from "../../src/db/schema";
 import { pairKey } from "../../src/domain/conversations";
-import { conversationRoom } from "../../src/objects/stubs";
+
 import type { SocketContext } from "../../src/realtime/events";
 import { handlerFor } from "../../src/realtime/handlers";
 import { createApp } from "../../src/app";
 import { objectId, uuid } from "../../src/lib/ids";
+import { roomStub } from "./objects";
 
 export const BASE = "http://example.com";
 
@@ -145,7 +146,7 @@ export type StoredMessage = {
 
 /** Every message stored in a conversation's room, in seq order. */
 export async function roomMessages(conversationId: string): Promise<StoredMessage[]> {
-  return runInDurableObject(conversationRoom(env, conversationId), (_room, state) =>
+  return runInDurableObject(roomStub(conversationId), (_room, state) =>
     state.storage.sql.exec<StoredMessage>("SELECT * FROM messages ORDER BY seq").toArray(),
   );
 }

@@ -12,9 +12,10 @@ import { createDb, d1Stats } from "../../src/db/client";
 import { users } from "../../src/db/schema";
 import type { Env } from "../../src/env";
 import { HubMail } from "../../src/objects/hub-mail";
-import { conversationRoom } from "../../src/objects/stubs";
+
 import { api, fakeSocket, makeUser, pairMessages } from "./helpers";
 import { hubStub } from "./realtime-helpers";
+import { roomStub } from "./objects";
 
 describe("D1 on the send -> deliver path", () => {
   it("after warm-up, 100 sends into a conversation (socket and REST, by user and by conversation) cost at most 10 D1 statements", async () => {
@@ -27,7 +28,7 @@ describe("D1 on the send -> deliver path", () => {
     const conversationId = first.message.conversationId;
     await sb.call("send_message", { conversation_id: conversationId, message: "warm-up too" });
     await api("POST", "/api/messages", { token: a.token, body: { conversationId, message: "warm-up REST" } });
-    await conversationRoom(env, conversationId).deliveriesIdle();
+    await roomStub(conversationId).deliveriesIdle();
 
     const before = d1Stats.statements;
     expect(before - atStart, "the counter sees the warm-up's queries").toBeGreaterThan(0);
@@ -37,7 +38,7 @@ describe("D1 on the send -> deliver path", () => {
       else if (i % 4 === 2) await sa.call("sendMessage", { conversationId, message: `003 ${i}` });
       else await sa.call("sendMessage", { recipientId: b._id, text: `001 ${i}` });
     }
-    await conversationRoom(env, conversationId).deliveriesIdle();
+    await roomStub(conversationId).deliveriesIdle();
     const used = d1Stats.statements - before;
     expect(used).toBeLessThanOrEqual(10);
 
@@ -57,7 +58,7 @@ describe("recovery survives the hub's eviction", () => {
     const sa = fakeSocket(a);
     const sent = [];
     for (let i = 1; i <= 3; i++) sent.push((await sa.call("send_message", { receiverId: b._id, content: `away ${i}` })).message);
-    await conversationRoom(env, sent[0].conversationId).deliveriesIdle();
+    await roomStub(sent[0].conversationId).deliveriesIdle();
     await evictDurableObject(hub);
     const back = await hub.openSession(`back${crypto.randomUUID().replace(/-/g, "")}`, "standard", { pid: away.pid, offset: away.offset });
     expect(back.recovered).toBe(true);
@@ -89,7 +90,7 @@ describe("a failed hub call is retried, never dropped", () => {
   it("parks the call after its retries, keeps the member's lane behind it, and the alarm's drain sends both in order", async () => {
     const [a, b] = [await makeUser(), await makeUser()];
     const conversationId = (await fakeSocket(a).call("send_message", { receiverId: b._id, content: "x" })).message.conversationId;
-    const room = conversationRoom(env, conversationId);
+    const room = roomStub(conversationId);
     await room.deliveriesIdle();
     let failures = 4; // more than the retries
     const delivered: string[] = [];
@@ -123,7 +124,7 @@ describe("a busy member's lane batches", () => {
   it("calls queued behind the one in flight reach the hub together, in order, each answered", async () => {
     const [a, b] = [await makeUser(), await makeUser()];
     const conversationId = (await fakeSocket(a).call("send_message", { receiverId: b._id, content: "x" })).message.conversationId;
-    const room = conversationRoom(env, conversationId);
+    const room = roomStub(conversationId);
     const batches: string[][] = [];
     let release!: () => void;
     const firstHeld = new Promise<void>((r) => (release = r));

@@ -7,6 +7,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, makeUser, type TestUser } from "./helpers";
+import { roomStub } from "./objects";
 
 async function pair(a: TestUser, b: TestUser): Promise<string> {
   const r = await api("POST", "/api/conversations/1on1", { token: a.token, body: { receiverId: b._id } });
@@ -513,7 +514,7 @@ describe("ConversationRoom sequencing", () => {
     const conv = await pair(a, b);
     expect((await send(a, conv, "one")).seq).toBe(1);
     expect((await send(b, conv, "two")).seq).toBe(2);
-    const stub = env.CONVERSATION_ROOM.get(env.CONVERSATION_ROOM.idFromName(conv));
+    const stub = roomStub(conv);
     const firstId = (await history(b, conv)).messages[0]._id;
     expect((await api("PUT", `/api/messages/${firstId}/read`, { token: b.token })).status).toBe(200);
     await evictDurableObject(stub);

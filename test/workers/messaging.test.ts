@@ -11,10 +11,11 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { parseSince } from "../../src/domain/messages";
-import { conversationRoom } from "../../src/objects/stubs";
+
 import { issueToken } from "../../src/lib/tokens";
 import { api, fakeSocket, makeUser, pairMessages, roomMessages, withinOneRateWindow } from "./helpers";
 import { eventOf, sioWs, type WsClient } from "./realtime-helpers";
+import { roomStub } from "./objects";
 
 const db = createDb(env.DB);
 
@@ -161,7 +162,7 @@ describe("rooms (join_conversation / joinGroup)", () => {
     const conv = sent.conversation_id;
     expect(await chat.call("join_conversation", { conversation_id: conv })).toMatchObject({ conversation_id: conv });
     expect(chat.of("joined_conversation")).toEqual([expect.objectContaining({ conversation_id: conv })]);
-    const room = conversationRoom(env, conv);
+    const room = roomStub(conv);
     expect(await room.joined()).toEqual([{ pid: chat.ctx.pid, userId: a._id }]);
     const outsider = fakeSocket(await makeUser(), "chat-socket");
     await expect(outsider.call("join_conversation", { conversation_id: conv })).rejects.toMatchObject({ status: 404, message: "Conversation not found" });
@@ -197,7 +198,7 @@ describe("delivery status with a real connection", () => {
   it("sent while the recipient has no connection; delivered once one of its connections got it", async () => {
     const { a, b, sa } = await pair();
     const offline = (await sa.call("send_message", { receiverId: b._id, content: "nobody home" })).message;
-    await conversationRoom(env, offline.conversationId).deliveriesIdle();
+    await roomStub(offline.conversationId).deliveriesIdle();
     const row = (await roomMessages(offline.conversationId)).find((m) => m.id === offline._id);
     expect(row?.delivered_at).toBeNull();
 
@@ -207,7 +208,7 @@ describe("delivery status with a real connection", () => {
     const online = (await sa.call("send_message", { receiverId: b._id, content: "now" })).message;
     const frame = await client.until((f) => eventOf(f)?.[0] === "receive_message");
     expect(eventOf(frame)![1]).toMatchObject({ _id: online._id, content: "now" });
-    await conversationRoom(env, online.conversationId).deliveriesIdle();
+    await roomStub(online.conversationId).deliveriesIdle();
     const delivered = (await roomMessages(online.conversationId)).find((m) => m.id === online._id);
     expect(delivered?.delivered_at).toEqual(expect.any(Number));
     const view = await api("GET", `/api/messages/${b._id}`, { token: a.token });

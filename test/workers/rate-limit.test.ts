@@ -5,6 +5,7 @@ import worker from "../../src/index";
 import { checkMessageRate, connectAllowed } from "../../src/domain/rate-limits";
 import { assess, HOUR_MS } from "../../src/objects/api-rate-ledger";
 import { api, BASE, withinOneRateWindow } from "./helpers";
+import { ledgerStub } from "./objects";
 
 /** One API request from `ip` with the hourly budget set to `limit`; background reports are awaited like the runtime would finish them. */
 async function apiCallWithHourly(ip: string, limit: number) {
@@ -82,7 +83,7 @@ describe("004 rate limits", () => {
     // far beyond the per-minute window: the answer is in minutes, not "60"
     expect(Number(blocked!.retryAfter)).toBeGreaterThan(60);
     // the ledger holds the IP's count for the hour
-    const ledger = env.API_RATE.get(env.API_RATE.idFromName(ip));
+    const ledger = ledgerStub(ip);
     const standing = await ledger.add(0, limit);
     expect(standing.count).toBeGreaterThanOrEqual(limit);
     expect(standing.blockedUntil).toBeGreaterThan(Date.now() + 60_000);

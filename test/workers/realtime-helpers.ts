@@ -8,8 +8,7 @@ import { env, exports } from "cloudflare:workers";
 
 export const ORIGIN = "http://example.com";
 
-export const engineStub = (sid: string) => env.ENGINE_SESSION.get(env.ENGINE_SESSION.idFromName(sid));
-export const hubStub = (userId: string) => env.USER_HUB.get(env.USER_HUB.idFromName(userId));
+export { engineStub, hubStub } from "./objects";
 
 export interface RawResponse {
   status: number;

@@ -15,6 +15,7 @@ import { OUTBOX_RETAIN_MS, RECOVERY_WINDOW_MS } from "../../src/objects/user-hub
 import { to } from "../../src/realtime/notifier";
 import { api, makeUser, roomMessages, type TestUser } from "./helpers";
 import { eventOf, hubStub, sleep, type WsClient, wsHandshake } from "./realtime-helpers";
+import { roomStub } from "./objects";
 
 const db = createDb(env.DB);
 
@@ -190,8 +191,7 @@ describe("the outbound log (UserHub)", () => {
     await to(env, ben._id).emit([["warm-up", 0]]); // Ben's only session is found gone: he is away, recoverable
     const sent = await api("POST", "/api/messages/send", { token: ann.token, body: { recipientId: ben._id, text: "while you were away" } });
     expect(sent.status).toBe(201);
-    const { conversationRoom } = await import("../../src/objects/stubs");
-    await conversationRoom(env, sent.body.conversationId).deliveriesIdle();
+    await roomStub(sent.body.conversationId).deliveriesIdle();
     const stored = async () => (await roomMessages(sent.body.conversationId)).find((m) => m.id === sent.body._id);
     expect((await stored())?.delivered_at).toBeNull();
 

@@ -14,9 +14,10 @@ import { setStatus } from "../../src/domain/status";
 import { runCron } from "../../src/jobs/cron";
 import { objectId } from "../../src/lib/ids";
 import { api, makeUser, type TestUser } from "./helpers";
+import { hubStub } from "./objects";
 
 const db = createDb(env.DB);
-const hubOf = (u: TestUser) => env.USER_HUB.get(env.USER_HUB.idFromName(u._id));
+const hubOf = (u: TestUser) => hubStub(u._id);
 const alarmOf = (u: TestUser) => runInDurableObject(hubOf(u), (_i, state) => state.storage.getAlarm());
 const row = (u: TestUser) => db.select().from(users).where(eq(users.id, u._id)).get();
 const history = (u: TestUser) =>
@@ -279,7 +280,7 @@ describe("nextScheduleEventAt", () => {
 describe("changing the profile time zone", () => {
   it("re-arms the user's timer: a schedule's next start moves with its local wall-clock time", async () => {
     const u = await makeUser({ timezone: "America/New_York" });
-    const hub = env.USER_HUB.get(env.USER_HUB.idFromName(u._id));
+    const hub = hubStub(u._id);
     const alarm = () => runInDurableObject(hub, (_i, state) => state.storage.getAlarm());
     // first occurrence 09:00-10:00 New York summer time (13:00Z), daily
     const created = await api("POST", `/api/users/${u._id}/schedules`, {

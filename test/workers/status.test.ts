@@ -8,9 +8,10 @@ import { runCron } from "../../src/jobs/cron";
 import { STATUS_VALUES } from "../../src/lib/schemas";
 import { api, countingApp, makeUser, type TestUser } from "./helpers";
 import { objectId, uuid } from "../../src/lib/ids";
+import { hubStub } from "./objects";
 
 const db = createDb(env.DB);
-const hubOf = (u: TestUser) => env.USER_HUB.get(env.USER_HUB.idFromName(u._id));
+const hubOf = (u: TestUser) => hubStub(u._id);
 const history = (u: TestUser) =>
   db.select().from(statusHistory).where(eq(statusHistory.userId, u._id)).orderBy(statusHistory.startTime, statusHistory.id).all();
 const openEntries = (u: TestUser) =>

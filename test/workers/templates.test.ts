@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { users } from "../../src/db/schema";
 import { api, makeUser, type TestUser } from "./helpers";
+import { hubStub } from "./objects";
 
 const db = createDb(env.DB);
 const create = (u: TestUser, body: unknown) => api("POST", "/api/status/templates", { token: u.token, body });
@@ -110,7 +111,7 @@ describe("status templates", () => {
     expect(until).toBeGreaterThanOrEqual(before + 45 * 60_000);
     const row = await db.select().from(users).where(eq(users.id, u._id)).get();
     expect(row!.statusSource).toBe("template");
-    const hub = env.USER_HUB.get(env.USER_HUB.idFromName(u._id));
+    const hub = hubStub(u._id);
     expect(await runInDurableObject(hub, (_i, s) => s.storage.getAlarm())).toBe(until);
     // and it expires like any other status
     await db.update(users).set({ statusUntil: new Date(Date.now() - 1000) }).where(eq(users.id, u._id));

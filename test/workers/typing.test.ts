@@ -8,13 +8,14 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDb } from "../../src/db/client";
-import { conversationRoom } from "../../src/objects/stubs";
+
 import { issueToken } from "../../src/lib/tokens";
 import { TYPING_TTL_MS } from "../../src/objects/conversation-room";
 import type { SocketContext } from "../../src/realtime/events";
 import { handlerFor } from "../../src/realtime/handlers";
 import { api, makeUser, type TestUser } from "./helpers";
 import { eventOf, sioWs, sleep, type WsClient } from "./realtime-helpers";
+import { roomStub } from "./objects";
 
 const db = createDb(env.DB);
 
@@ -79,7 +80,7 @@ describe("typing in the ConversationRoom", () => {
     expect(indicators[0]).toMatchObject({ userId: ann.userId, _id: ann._id, userName: "Ann", isTyping: true, conversationId });
     expect(statuses[0]).toMatchObject({ senderId: ann._id, isTyping: true });
 
-    const room = conversationRoom(env, conversationId);
+    const room = roomStub(conversationId);
     expect((await room.typingNow()).map((t) => t.userId)).toEqual([ann._id]);
     await call(ctx, "typing_start", { receiverId: ben._id }); // renewal
     // the alarm running early ends nothing
@@ -110,7 +111,7 @@ describe("typing in the ConversationRoom", () => {
     await call(ctx, "stopTyping", { recipientId: ben._id });
     await until(() => statuses.length === 2, "on and off");
     expect(statuses.map((s) => s.isTyping)).toEqual([true, false]);
-    expect(await runDurableObjectAlarm(conversationRoom(env, conversationId))).toBe(false);
+    expect(await runDurableObjectAlarm(roomStub(conversationId))).toBe(false);
     benSocket.close();
   });
 
@@ -131,7 +132,7 @@ describe("typing in the ConversationRoom", () => {
     await until(() => seenJoined.length === 1, "user_typing on");
     expect(seenJoined[0]).toMatchObject({ conversation_id: conv, user_email: ann.email, typing: true });
     advance(TYPING_TTL_MS + 100);
-    await runDurableObjectAlarm(conversationRoom(env, conv));
+    await runDurableObjectAlarm(roomStub(conv));
     await until(() => seenJoined.length === 2, "user_typing off");
     expect(seenJoined[1]).toMatchObject({ conversation_id: conv, user_email: ann.email, typing: false });
     // a marker through the same path proves the not-joined connection was skipped, not late
@@ -157,7 +158,7 @@ describe("typing in the ConversationRoom", () => {
     annSocket.close();
     await until(() => indicators.length === 2, "typing off after the drop");
     expect(indicators.map((i) => i.isTyping)).toEqual([true, false]);
-    expect(await conversationRoom(env, conversationId).typingNow()).toEqual([]);
+    expect(await roomStub(conversationId).typingNow()).toEqual([]);
     benSocket.close();
   });
 });

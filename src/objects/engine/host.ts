@@ -8,9 +8,7 @@ import type { Env } from "../../env";
 import type { Packet, Transport } from "../../realtime/engine/codec";
 import type { SessionKind } from "../../realtime/gateway";
 import type { HandshakeInfo } from "../../realtime/socket/types";
-import type { HeartbeatClock } from "./heartbeat";
-import type { PollingTransport } from "./polling";
-import type { WebSocketTransport } from "./websocket";
+import type { Heartbeat } from "./attachment";
 
 /** The session's facts, stored under `meta`. */
 export interface Meta {
@@ -35,6 +33,33 @@ export interface CloseOptions {
   code?: number;
 }
 
+/** What the other parts use of the long-polling transport (./polling.ts). */
+export interface PollingPart {
+  /** a GET is parked, waiting for packets */
+  readonly hasPendingGet: boolean;
+  /** flushes the buffer to the parked GET soon */
+  scheduleFlush(): void;
+  /** answers the parked GET (empty) so the client moves on */
+  releaseGet(): void;
+  /** takes every buffered packet */
+  drain(): Packet[];
+}
+
+/** What the other parts use of the WebSocket transport (./websocket.ts). */
+export interface SocketsPart {
+  /** the WebSocket carrying the session, once upgraded */
+  main(): WebSocket | undefined;
+  /** an upgrade probe is under way */
+  probing(): boolean;
+}
+
+/** What the other parts use of the heartbeat (./heartbeat.ts). */
+export interface HeartbeatPart {
+  current(): Heartbeat;
+  /** `packets` just left: if the ping awaiting its pong is among them, its timeout starts now */
+  leaving(packets: Packet[]): void;
+}
+
 export interface SessionHost {
   readonly ctx: DurableObjectState;
   readonly env: Env;
@@ -42,9 +67,9 @@ export interface SessionHost {
   readonly meta: Meta | null;
   /** closeSession has begun */
   readonly closing: boolean;
-  readonly polling: PollingTransport;
-  readonly sockets: WebSocketTransport;
-  readonly heartbeat: HeartbeatClock;
+  readonly polling: PollingPart;
+  readonly sockets: SocketsPart;
+  readonly heartbeat: HeartbeatPart;
   /** stores `meta` as it is now */
   saveMeta(): void;
   /** an Engine.IO packet from the client, on either transport */

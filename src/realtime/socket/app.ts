@@ -14,7 +14,7 @@ import type { SocketContext } from "../events";
 import { CONNECT_HOOKS, DISCONNECT_HOOKS, handlerFor } from "../handlers";
 import { authenticateSocket } from "./auth";
 import { ConnectionBudget } from "./budgets";
-import type { OpenedSession } from "../../objects/user-hub";
+import type { OpenedSession } from "../../objects/rpc";
 import type { OffsetEvent, SocketApp, SocketHandle } from "./server";
 
 interface ProductSocketData {
