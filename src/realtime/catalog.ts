@@ -11,7 +11,7 @@
  * src/ is.
  */
 import { z } from "@hono/zod-openapi";
-import { Send001, Send003, Send004 } from "../lib/message-inputs";
+import { CreateGroup, Send001, Send003, Send004 } from "../lib/requests";
 import type { Dialect } from "../lib/tokens";
 import {
   ConnectionPayload,
@@ -41,7 +41,7 @@ import {
   UserStatus001,
   UserTyping004,
 } from "../views/schemas";
-import { CreateGroup, JoinGroup, Room004 } from "./handlers/conversations";
+import { JoinGroup, Room004 } from "./handlers/conversations";
 import { GetMessages003, History002, MarkAsRead004, MarkMessageRead002, MarkMessagesRead, Send002, Sync } from "./handlers/messaging";
 import { ByConversation, ByReceiver, ByRecipient } from "./handlers/typing";
 import { BUDGETS, kindOf } from "./socket/budgets";

@@ -13,7 +13,7 @@ import { createDb } from "../../src/db/client";
 import { friendships } from "../../src/db/schema";
 import { registeredEvents } from "../../src/realtime/events";
 import { CLIENT_EVENTS, SERVER_EVENTS } from "../../src/realtime/catalog";
-import { CreateGroup } from "../../src/realtime/handlers/conversations";
+import { CreateGroup } from "../../src/lib/requests";
 import { api, makeUser } from "./helpers";
 import { eventOf, hubStub, sioWs, type Frame, type WsClient } from "./realtime-helpers";
 

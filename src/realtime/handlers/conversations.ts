@@ -15,16 +15,12 @@ import { z } from "zod";
 import { conversationNotFound, createGroup, getConversation } from "../../domain/conversations";
 import { as422 } from "../../lib/errors";
 import { conversationRoom } from "../../objects/stubs";
-import { EntityId, UserRef } from "../../lib/schemas";
+import { EntityId } from "../../lib/schemas";
+import { CreateGroup } from "../../lib/requests";
 import { conversation003, envelope } from "../../views/conversation";
 import { roomConfirmation004 } from "../../views/events";
 import { onEvent, type SocketContext } from "../events";
 import { parsePayload, requirePid } from "./payload";
-
-export const CreateGroup = z.object({
-  name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
-  members: z.array(UserRef).min(1, "must name at least one user").max(50, "at most 50 users per request"),
-});
 
 onEvent("createGroup", async (ctx, payload) => {
   const { name, members } = parsePayload(CreateGroup, payload);

@@ -25,7 +25,6 @@ import {
   historyWithUser,
   markMessageRead,
   messagesSince,
-  parseSince,
   readConversation,
   sendMessage,
   unreadTotal,
@@ -34,7 +33,7 @@ import { findUserByRef } from "../../domain/users";
 import { ApiError, as422, badRequest } from "../../lib/errors";
 import { conversationTag, messageConversationTag } from "../../lib/ids";
 import { EntityId, MessageType, UserRef } from "../../lib/schemas";
-import { ClientMsgId, fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, SinceField, Text } from "../../lib/message-inputs";
+import { ClientMsgId, fromSend001, fromSend003, fromSend004, pageFields, parseSince, Send001, Send003, Send004, SinceField, Text } from "../../lib/requests";
 import { envelope } from "../../views/conversation";
 import { markedAsRead004 } from "../../views/events";
 import { message001, message002, message003, message004, type MessageRecord, messagePage003 } from "../../views/message";
@@ -47,10 +46,7 @@ const has = (p: Record<string, unknown>, key: string) => p[key] !== undefined &&
 /** The connection that sent a message over the socket gets its own confirmation; standard-dialect delivery skips it. */
 const exceptSid = (ctx: SocketContext) => (ctx.dialect === "standard" ? ctx.sid : null);
 
-const Page = {
-  page: z.coerce.number().int().min(1, "must be >= 1").default(1),
-  limit: z.coerce.number().int().min(1, "must be >= 1").max(100, "must be <= 100").default(50),
-};
+const Page = pageFields(50, 100);
 
 // ---- send_message (002 / 004) -------------------------------------------
 
@@ -182,7 +178,7 @@ export const Sync = z
     conversationId: EntityId.optional(),
     conversation_id: EntityId.optional(),
     since: SinceField.default(0),
-    limit: z.coerce.number().int().min(1, "must be >= 1").max(100, "must be <= 100").default(100),
+    limit: pageFields(100, 100).limit,
   })
   .refine((b) => b.conversationId || b.conversation_id, { message: "is required", path: ["conversationId"] });
 
