@@ -13,6 +13,8 @@ import { uploadsRouter } from "./routes/uploads";
 import { schedulesRouter, upcomingRouter } from "./routes/schedules";
 import { bulkRouter } from "./routes/bulk";
 import { conversationsRouter } from "./routes/conversations";
+import { conversationRouter } from "./routes/conversation";
+import { metadataRouter } from "./routes/conversation-metadata";
 import { messagesRouter } from "./routes/messages";
 import { statusManagementRouter, statusRouter } from "./routes/status";
 import { userStatusRouter } from "./routes/user-status";
@@ -91,6 +93,8 @@ export function createApp() {
   app.route("/api/status/schedules", upcomingRouter);
   app.route("/api/bulk", bulkRouter);
   app.route("/api/conversations", conversationsRouter);
+  app.route("/api/conversations", conversationRouter);
+  app.route("/api/conversations", metadataRouter);
   app.route("/api/messages", messagesRouter);
   app.route("/api/users", userStatusRouter);
   app.route("/api/status-management", statusManagementRouter);

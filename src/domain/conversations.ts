@@ -11,6 +11,7 @@
 import { and, asc, eq, inArray, ne, sql, type SQLWrapper } from "drizzle-orm";
 import { type Conversation, type ConversationMember, conversationMembers, conversations, type User, users } from "../db/schema";
 import type { Env } from "../env";
+import { chunks, D1_IN_LIST_MAX } from "../lib/chunks";
 import { errorText } from "../lib/db-errors";
 import { capGuard, capReached, LIMITS, withCap } from "../lib/limits";
 import { badRequest, forbidden, notFound } from "../lib/errors";
@@ -63,14 +64,10 @@ export async function requireMembership(
   return row;
 }
 
-/** Inserts membership rows in chunks that stay under D1's 100 bound parameters per query. */
+/** Inserts membership rows in chunks that stay under D1's 100 bound parameters per query (three a row). */
 function insertMembers(db: Db, conversationId: string, userIds: string[], joinedAt: Date) {
   const rows = userIds.map((userId) => ({ conversationId, userId, joinedAt }));
-  const out = [];
-  for (let i = 0; i < rows.length; i += 30) {
-    out.push(db.insert(conversationMembers).values(rows.slice(i, i + 30)).onConflictDoNothing());
-  }
-  return out;
+  return chunks(rows, Math.floor(D1_IN_LIST_MAX / 3)).map((part) => db.insert(conversationMembers).values(part).onConflictDoNothing());
 }
 
 /** Who is in the conversation changed: its room reloads its members now (new members start with nothing unread). */

@@ -100,8 +100,8 @@ export interface MessagePage {
   hasOlder: boolean;
 }
 
-/** A catch-up point: after a sequence number, or after a moment. */
-export type Since = { seq: number } | { at: Date };
+/** A catch-up point: after a sequence number, or after a moment (parsed at the edge, src/lib/requests.ts). */
+export type { Since } from "../lib/requests";
 
 export interface CatchUp {
   records: MessageRecord[];

@@ -18,6 +18,7 @@ import type { Db } from "../db/client";
 import { conversationTag, messageConversationTag } from "../lib/ids";
 import { checkMessageRate } from "./rate-limits";
 import type { MESSAGE_TYPES } from "../lib/schemas";
+import type { SendRequest } from "../lib/requests";
 import { conversationRoom, userHub } from "../objects/stubs";
 import type { RoomError } from "../objects/room-api";
 import { assertNotBlockedBy, getOrCreatePair, pairKey } from "./conversations";
@@ -25,8 +26,6 @@ import type { CatchUp, MessagePage, MessageRecord, Since } from "./message-model
 import { attachmentUpload } from "./uploads";
 import { findUserByEmail, findUserByRef, requireUserByRef } from "./users";
 import { conversations } from "../db/schema";
-
-export type MessageTypeValue = (typeof MESSAGE_TYPES)[number];
 
 /** A room's answer, or the ApiError it stands for. */
 export function unwrap<T>(answer: T | RoomError): Exclude<T, RoomError> {
@@ -41,31 +40,16 @@ export function unwrap<T>(answer: T | RoomError): Exclude<T, RoomError> {
 // Sending
 // ---------------------------------------------------------------------------
 
-export interface SendInput {
+/** A send: what the request asks (src/lib/requests.ts), from whom, and over which connection. */
+export interface SendInput extends SendRequest {
   /** the sender's `_id` */
   senderId: string;
-  /** address a conversation the sender is a member of (003, 004 sockets) ... */
-  conversationId?: string | null;
-  /** ... or a user, by either id form (001 `recipientId`, 002/003 `receiverId`) ... */
-  recipientId?: string | null;
-  /** ... or by email (004 `to_email`); a user gets-or-creates the 1-on-1 conversation. */
-  toEmail?: string | null;
-  text?: string | null;
-  type?: MessageTypeValue;
-  attachment?: { type?: string | null; url: string } | null;
-  payload?: unknown;
-  replyTo?: string | null;
-  clientMsgId?: string | null;
   /**
    * The Engine.IO session id of the socket connection that sent it, when that
    * connection should not get the message back through real-time delivery
    * (standard dialect: it gets `message_sent` / its ack instead).
    */
   exceptSid?: string | null;
-  /** Sent over a socket: answered (acked) before the sender's other devices and inbox have their copy. */
-  viaSocket?: boolean;
-  /** How the caller's document names fields, for error messages. */
-  fields?: Partial<Record<"text" | "recipient" | "attachment" | "replyTo", string>>;
 }
 
 export interface SendResult {
@@ -218,19 +202,6 @@ export async function historyWithUser(env: Env, db: Db, userId: string, otherRef
  */
 export async function messagesSince(env: Env, conversationId: string, userId: string, since: Since, limit: number): Promise<CatchUp> {
   return unwrap(await conversationRoom(env, conversationId).since(userId, since, limit));
-}
-
-/** `since` as clients send it: a sequence number (`"12"`) or an ISO 8601 timestamp. */
-export function parseSince(raw: string | number): Since | null {
-  if (typeof raw === "number") return Number.isSafeInteger(raw) && raw >= 0 ? { seq: raw } : null;
-  const s = raw.trim();
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    return Number.isSafeInteger(n) ? { seq: n } : null;
-  }
-  if (!/^\d{4}-\d{2}-\d{2}/.test(s)) return null;
-  const at = Date.parse(s);
-  return Number.isNaN(at) ? null : { at: new Date(at) };
 }
 
 /** Unread messages across the caller's conversations (the caller's inbox). */

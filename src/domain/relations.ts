@@ -9,42 +9,45 @@
  * opened without a word, relates nobody.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { contacts, conversationMembers, conversationMetadata, conversations, friendships } from "../db/schema";
 import { chunks } from "../lib/chunks";
 import type { Db } from "../db/client";
 
-/** Users who should hear about `userId`'s presence/status (excluding those `userId` blocked). */
-export async function watchersOf(db: Db, userId: string): Promise<string[]> {
-  const rows = await db.all<{ id: string }>(sql`
-    SELECT friend_id AS id FROM ${friendships} WHERE user_id = ${userId}
-    UNION
-    SELECT owner_id AS id FROM ${contacts} WHERE contact_id = ${userId}
-    UNION
+/** `userId`'s conversation partners: the other members of the conversations in which a message was sent (a SELECT of `id`). */
+const partnersOf = (userId: string) => sql`
     SELECT m2.user_id AS id FROM ${conversationMembers} m1
       JOIN ${conversations} c ON c.id = m1.conversation_id AND c.first_message_at IS NOT NULL
       JOIN ${conversationMembers} m2 ON m2.conversation_id = m1.conversation_id
-      WHERE m1.user_id = ${userId} AND m2.user_id != ${userId}
+      WHERE m1.user_id = ${userId} AND m2.user_id != ${userId}`;
+
+/**
+ * Friends, contacts and conversation partners of `userId`, less the blocked,
+ * read from one side: `contact` and `block` name the column of the other
+ * person and the column of `userId` in a contact row and in a block.
+ */
+async function related(db: Db, userId: string, contact: Side, block: Side): Promise<string[]> {
+  const rows = await db.all<{ id: string }>(sql`
+    SELECT friend_id AS id FROM ${friendships} WHERE user_id = ${userId}
+    UNION
+    SELECT ${contact.other} AS id FROM ${contacts} WHERE ${contact.user} = ${userId}
+    UNION
+    ${partnersOf(userId)}
     EXCEPT
-    SELECT other_user_id AS id FROM ${conversationMetadata} WHERE user_id = ${userId} AND is_blocked = 1
+    SELECT ${block.other} AS id FROM ${conversationMetadata} WHERE ${block.user} = ${userId} AND is_blocked = 1
   `);
   return rows.map((r) => r.id);
 }
+type Side = { other: SQLiteColumn; user: SQLiteColumn };
 
-/** Users whose presence `userId` may see: the same relation seen from the other side. */
-export async function watchedBy(db: Db, userId: string): Promise<string[]> {
-  const rows = await db.all<{ id: string }>(sql`
-    SELECT friend_id AS id FROM ${friendships} WHERE user_id = ${userId}
-    UNION
-    SELECT contact_id AS id FROM ${contacts} WHERE owner_id = ${userId}
-    UNION
-    SELECT m2.user_id AS id FROM ${conversationMembers} m1
-      JOIN ${conversations} c ON c.id = m1.conversation_id AND c.first_message_at IS NOT NULL
-      JOIN ${conversationMembers} m2 ON m2.conversation_id = m1.conversation_id
-      WHERE m1.user_id = ${userId} AND m2.user_id != ${userId}
-    EXCEPT
-    SELECT user_id AS id FROM ${conversationMetadata} WHERE other_user_id = ${userId} AND is_blocked = 1
-  `);
-  return rows.map((r) => r.id);
+/** Users who should hear about `userId`'s presence/status (excluding those `userId` blocked). */
+export function watchersOf(db: Db, userId: string): Promise<string[]> {
+  return related(db, userId, { other: contacts.ownerId, user: contacts.contactId }, { other: conversationMetadata.otherUserId, user: conversationMetadata.userId });
+}
+
+/** Users whose presence `userId` may see: the same relation seen from the other side (less those who blocked `userId`). */
+export function watchedBy(db: Db, userId: string): Promise<string[]> {
+  return related(db, userId, { other: contacts.contactId, user: contacts.ownerId }, { other: conversationMetadata.userId, user: conversationMetadata.otherUserId });
 }
 
 /** True when `blockerId` has blocked `otherId`. */

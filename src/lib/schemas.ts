@@ -45,6 +45,7 @@ export const MESSAGE_TYPES = [
   "text", "image", "video", "file", "visitor", "checkin", "checkout", "task", "note", "splitMoney",
 ] as const;
 export const MessageType = z.enum(MESSAGE_TYPES);
+export type MessageTypeValue = (typeof MESSAGE_TYPES)[number];
 
 /** A user named by `_id` (24 hex) or `userId` (UUID). */
 export const UserRef = z
@@ -62,6 +63,7 @@ export const EntityId = z
 
 export const UserRefParam = z.object({ userId: UserRef.openapi({ param: { name: "userId", in: "path" } }) });
 export const IdParam = z.object({ id: EntityId.openapi({ param: { name: "id", in: "path" } }) });
+export const ConversationParam = z.object({ conversationId: EntityId.openapi({ param: { name: "conversationId", in: "path" } }) });
 
 export const IsoDate = z
   .string()
@@ -71,20 +73,6 @@ export const IsoDate = z
   .openapi({ type: "string", format: "date-time", example: "2023-01-01T00:00:00.000Z" });
 
 export const Email = z.string().trim().toLowerCase().pipe(z.email({ message: "must be a valid email address" }));
-
-/** Query-string integers: "?page=2". */
-export const pageQuery = (defaultLimit: number, maxLimit = 100) =>
-  z.object({
-    page: z.coerce.number().int().min(1, "must be >= 1").default(1).openapi({ example: 1 }),
-    limit: z.coerce.number().int().min(1, "must be >= 1").max(maxLimit, `must be <= ${maxLimit}`).default(defaultLimit).openapi({ example: defaultLimit }),
-  });
-
-export const pagination = (page: number, limit: number, total: number) => ({
-  page,
-  limit,
-  total,
-  pages: Math.ceil(total / limit),
-});
 
 /** IANA time zone accepted by Intl. */
 export const TimeZone = z

@@ -1,17 +1,15 @@
 /**
  * The payloads of the client->server socket events that have their own
- * schema (message sends share theirs with REST: ./message-inputs.ts). The
+ * schema (message sends, pages, `since` and create-group share theirs with
+ * REST: ./requests.ts). The
  * handlers (src/realtime/handlers/*) validate with these; the event maps
  * (src/views/event-map.ts) and the AsyncAPI document are derived from them.
  */
 import { z } from "zod";
 import { EntityId, MessageType, UserRef } from "./schemas";
-import { ClientMsgId, SinceField, Text } from "./message-inputs";
+import { ClientMsgId, pageFields, SinceField, Text } from "./requests";
 
-const Page = {
-  page: z.coerce.number().int().min(1, "must be >= 1").default(1),
-  limit: z.coerce.number().int().min(1, "must be >= 1").max(100, "must be <= 100").default(50),
-};
+const Page = pageFields(50, 100);
 
 // ---- messaging ----------------------------------------------------------
 
@@ -40,7 +38,7 @@ export const Sync = z
     conversationId: EntityId.optional(),
     conversation_id: EntityId.optional(),
     since: SinceField.default(0),
-    limit: z.coerce.number().int().min(1, "must be >= 1").max(100, "must be <= 100").default(100),
+    limit: pageFields(100, 100).limit,
   })
   .refine((b) => b.conversationId || b.conversation_id, { message: "is required", path: ["conversationId"] });
 
@@ -53,11 +51,6 @@ export const ByConversation = z
   .refine((b) => b.conversation_id || b.conversationId, { message: "is required", path: ["conversation_id"] });
 
 // ---- conversations and rooms --------------------------------------------
-
-export const CreateGroup = z.object({
-  name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
-  members: z.array(UserRef).min(1, "must name at least one user").max(50, "at most 50 users per request"),
-});
 
 export const JoinGroup = z.object({ conversationId: EntityId });
 

@@ -14,7 +14,6 @@ import {
   historyWithUser,
   markMessageRead,
   messagesSince,
-  parseSince,
   readConversation,
   sendMessage,
   unreadIn,
@@ -23,17 +22,14 @@ import {
 import { ApiError, as422, describeZodError, errorBody } from "../lib/errors";
 import { bearer, createRouter, described, ok, jsonBody } from "../lib/http";
 import { Envelope, Message001, Message003, Message004, MessagePage003, UnreadCount } from "../views/schemas";
-import { fromSend001, fromSend003, fromSend004, Send001, Send003, Send004, SinceQuery, Text } from "../lib/message-inputs";
-import { EntityId, pageQuery, UserRef } from "../lib/schemas";
+import { fromSend001, fromSend003, fromSend004, pageQuery, parseSince, Send001, Send003, Send004, SinceQuery, Text } from "../lib/requests";
+import { ConversationParam, EntityId, UserRef } from "../lib/schemas";
 import { envelope } from "../views/conversation";
 import { message001, message003, message004, messagePage003 } from "../views/message";
 
 const messagesRouter = createRouter();
 const tags = ["Messages"];
 
-const ConversationParam = z.object({
-  conversationId: EntityId.openapi({ param: { name: "conversationId", in: "path" } }),
-});
 const MessageParam = z.object({ messageId: EntityId.openapi({ param: { name: "messageId", in: "path" } }) });
 
 // Real-time delivery of a new message is started by the conversation's

@@ -14,7 +14,8 @@ import {
 } from "../domain/schedules";
 import { bearer, createRouter, described, ok, jsonBody } from "../lib/http";
 import { Data, Done, Paged, ScheduleView, UpcomingOccurrence } from "../views/schemas";
-import { EntityId, pageQuery, pagination, UserRef } from "../lib/schemas";
+import { EntityId, UserRef } from "../lib/schemas";
+import { pageQuery, pagination } from "../lib/requests";
 import { requireSelf } from "../middleware/auth";
 import { scheduleView } from "../views/status";
 

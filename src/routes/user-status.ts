@@ -9,7 +9,8 @@ import { listHistory } from "../domain/status";
 import { listTemplates } from "../domain/templates";
 import { bearer, createRouter, described, ok } from "../lib/http";
 import { AnalyticsView, Data, HistoryEntryView, Paged, TemplateView } from "../views/schemas";
-import { IsoDate, pageQuery, pagination, UserRefParam } from "../lib/schemas";
+import { IsoDate, UserRefParam } from "../lib/schemas";
+import { pageQuery, pagination } from "../lib/requests";
 import { requireSelf } from "../middleware/auth";
 import { historyView, templateView } from "../views/status";
 

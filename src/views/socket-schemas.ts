@@ -10,12 +10,11 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { Dialect } from "../lib/tokens";
-import { Send001, Send003, Send004 } from "../lib/message-inputs";
+import { CreateGroup, Send001, Send003, Send004 } from "../lib/requests";
 import {
   ByConversation,
   ByReceiver,
   ByRecipient,
-  CreateGroup,
   GetMessages003,
   History002,
   JoinGroup,

@@ -22,8 +22,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RawSocket, request, sleep, within, wsUrl } from "./raw";
 import { startWrangler, type WranglerServer } from "./wrangler";
 
-// `fast`: the compliance heartbeat (pingInterval 300 ms, pingTimeout 200 ms)
-// for the timeout cases; `steady`: the same server with a long heartbeat, so
+// `fast`: compliance mode's pingInterval (300 ms) with a 2 s pingTimeout, for
+// the timeout cases: they still run in a few seconds, and a request slowed by
+// a busy machine does not decide them; `steady`: the same server with a long heartbeat, so
 // the upgrade cases do not race the pings (a client cannot answer a ping
 // while its upgrade is half done), and a 1 s connect timeout.
 let fast: WranglerServer;
@@ -32,7 +33,7 @@ let base: string;
 
 beforeAll(async () => {
   [fast, steady] = await Promise.all([
-    startWrangler({ env: "compliance" }),
+    startWrangler({ env: "compliance", vars: { PING_TIMEOUT_MS: String(PING_TIMEOUT_MS) } }),
     startWrangler({ env: "compliance", vars: { PING_INTERVAL_MS: "20000", PING_TIMEOUT_MS: "20000", CONNECT_TIMEOUT_MS: "1000" } }),
   ]);
 }, 180_000);
@@ -41,8 +42,11 @@ afterAll(async () => {
   await Promise.all([fast?.stop(), steady?.stop()]);
 });
 
-/** pingInterval + pingTimeout of the compliance configuration */
-const GIVE_UP_MS = 300 + 200;
+/** the `fast` server's heartbeat */
+const PING_INTERVAL_MS = 300;
+const PING_TIMEOUT_MS = 2000;
+/** pingInterval + pingTimeout: when a session whose ping nobody picked up is given up */
+const GIVE_UP_MS = PING_INTERVAL_MS + PING_TIMEOUT_MS;
 
 const sleepUntil = (t: number) => sleep(Math.max(0, t - Date.now()));
 
@@ -72,7 +76,7 @@ describe("a WebSocket client that never sends anything", () => {
       expect(await s.next(2000)).toBe("2"); // the ping, never answered
       // The close must reach the client as the end of the connection, well
       // before the runtime would drop an idle object (~10 s).
-      const { code } = await s.waitClosed(4000);
+      const { code } = await s.waitClosed(GIVE_UP_MS + 4000);
       expect(code).toBe(1000);
       expect(Date.now() - started).toBeGreaterThanOrEqual(GIVE_UP_MS);
     });
@@ -92,12 +96,14 @@ describe("heartbeat over polling", () => {
     const sid = await pollingSid("/engine.io/");
     const opened = Date.now();
     const poll = () => request(base, `/engine.io/?EIO=4&transport=polling&sid=${sid}`);
-    await sleepUntil(opened + 350); // the ping (due 300 ms after the handshake) waits in the session for a GET
+    // the ping (due pingInterval after the handshake) waits in the session for a GET; this one has
+    // pingTimeout - 700 ms left to reach the server before the session is given up
+    await sleepUntil(opened + PING_INTERVAL_MS + 700);
     const polled = Date.now();
     expect(await poll()).toEqual({ status: 200, body: "2" });
-    // past 300 + 200 ms since the handshake, but not pingTimeout (+ transit) since the ping left
+    // past pingInterval + pingTimeout since the handshake, but not pingTimeout (+ transit) since the ping left
     await sleepUntil(opened + GIVE_UP_MS + 10);
-    expect(Date.now()).toBeLessThan(polled + 250); // else this run was too slow to show it
+    expect(Date.now()).toBeLessThan(polled + PING_TIMEOUT_MS - 300); // else this run was too slow to show it
     expect(await request(base, `/engine.io/?EIO=4&transport=polling&sid=${sid}`, { method: "POST", body: "3" })).toEqual({ status: 200, body: "ok" });
     // and the session carries on: the next ping comes
     expect(await poll()).toEqual({ status: 200, body: "2" });

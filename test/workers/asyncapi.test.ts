@@ -13,9 +13,9 @@ import { createDb } from "../../src/db/client";
 import { friendships } from "../../src/db/schema";
 import { handledEvents } from "../../src/realtime/handlers";
 import { CLIENT_EVENTS, SERVER_EVENTS } from "../../src/realtime/catalog";
-import { CreateGroup } from "../../src/lib/socket-inputs";
+import { CreateGroup } from "../../src/lib/requests";
 import { api, makeUser } from "./helpers";
-import { eventOf, hubStub, sioWs, type Frame, type WsClient } from "./realtime-helpers";
+import { eventOf, hubStub, sioWs, type Frame, waitFor as waitForState, type WsClient } from "./realtime-helpers";
 
 const db = createDb(env.DB);
 
@@ -166,7 +166,7 @@ describe("AsyncAPI document", () => {
     std.client.close();
     await waitFor(chat.client, "chat-socket", "user_offline");
     chat.client.close();
-    for (const u of [a, b]) for (let i = 0; i < 200 && (await hubStub(u._id).sessions()).length; i++) await new Promise((r) => setTimeout(r, 25));
+    for (const u of [a, b]) await waitForState(async () => (await hubStub(u._id).sessions()).length === 0, "the hubs to forget the closed connections", 5000);
 
     expect(mismatches).toEqual([]);
     for (const dialect of ["standard", "chat-socket"] as const) {

@@ -10,8 +10,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
-import { parseSince } from "../../src/domain/messages";
-
+import { parseSince } from "../../src/lib/requests";
 import { issueToken } from "../../src/lib/tokens";
 import { api, fakeSocket, makeUser, pairMessages, roomMessages, withinOneRateWindow } from "./helpers";
 import { eventOf, sioWs, type WsClient } from "./realtime-helpers";

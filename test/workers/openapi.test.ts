@@ -1,7 +1,7 @@
 /**
  * OpenAPI response schemas (issue 12 item 6): every operation in
  * /openapi.json documents a non-empty 2xx response schema (the views'
- * shapes, src/views/schemas.ts) and the error body for its error answers.
+ * shapes, src/views/schemas/) and the error body for its error answers.
  */
 import { describe, expect, it } from "vitest";
 import { api } from "./helpers";

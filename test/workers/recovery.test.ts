@@ -14,7 +14,7 @@ import { issueToken } from "../../src/lib/tokens";
 import { OUTBOX_RETAIN_MS, RECOVERY_WINDOW_MS } from "../../src/objects/user-hub";
 import { to } from "../../src/realtime/notifier";
 import { api, makeUser, roomMessages, type TestUser } from "./helpers";
-import { eventOf, hubStub, sleep, type WsClient, wsHandshake } from "./realtime-helpers";
+import { eventOf, hubStub, waitFor as until, type WsClient, wsHandshake } from "./realtime-helpers";
 import { roomStub } from "./objects";
 
 const db = createDb(env.DB);
@@ -45,14 +45,6 @@ function frames(client: WsClient) {
     if (ev) seen.push(ev);
   });
   return seen;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 3000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 describe("the wire: pid, offsets, replay", () => {

@@ -12,7 +12,7 @@ import { conversations } from "../../src/db/schema";
 import { handledEvents, handlerFor } from "../../src/realtime/handlers";
 import { BUDGETS, ConnectionBudget, EVENT_KINDS, STRIKES } from "../../src/realtime/socket/budgets";
 import { api, makeUser } from "./helpers";
-import { hubStub, sioWs, type WsClient } from "./realtime-helpers";
+import { hubStub, sioWs, waitFor, type WsClient } from "./realtime-helpers";
 
 const db = createDb(env.DB);
 
@@ -39,8 +39,7 @@ async function drain(client: WsClient, ms = 15_000) {
 
 /** Waits until the user's hub has no live session (the closed connection has detached). */
 async function detached(userId: string) {
-  for (let i = 0; i < 200 && (await hubStub(userId).sessions()).length; i++) await new Promise((r) => setTimeout(r, 25));
-  expect(await hubStub(userId).sessions()).toEqual([]);
+  await waitFor(async () => (await hubStub(userId).sessions()).length === 0, "the hub to forget the closed connection", 5000);
 }
 
 describe("socket event budgets", () => {

@@ -10,7 +10,7 @@ import { SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { issueToken, nowSeconds } from "../../src/lib/tokens";
 import { api, makeUser, registerUser, type TestUser } from "./helpers";
-import { engineStub, eio, poll, pollingHandshake, push, sioWs, within } from "./realtime-helpers";
+import { engineStub, eio, poll, pollingHandshake, push, sioWs, waitFor } from "./realtime-helpers";
 
 afterEach(() => vi.useRealTimers());
 
@@ -143,13 +143,7 @@ describe("sockets past their token's exp", () => {
     while ((await engineStub(sid).inspect()).buffered) await poll(sid); // drain connect-time events
     const get = poll(sid);
     const stub = engineStub(sid);
-    await within(
-      (async () => {
-        while (!(await stub.inspect()).pendingGet) await new Promise((r) => setTimeout(r, 5));
-      })(),
-      3000,
-      "the GET to be pending",
-    );
+    await waitFor(async () => (await stub.inspect()).pendingGet, "the GET to be pending");
     advance(24 * 60 * 60 * 1000 + 1000);
     await push(sid, '421["get_online_users"]');
     const packets = (await get).body.split("\x1e");

@@ -14,7 +14,7 @@ import { TYPING_TTL_MS } from "../../src/objects/conversation-room";
 import type { SocketContext } from "../../src/realtime/events";
 import { handlerFor } from "../../src/realtime/handlers";
 import { api, makeUser, type TestUser } from "./helpers";
-import { eventOf, sioWs, sleep, type WsClient } from "./realtime-helpers";
+import { eventOf, sioWs, waitFor as until, type WsClient } from "./realtime-helpers";
 import { roomStub } from "./objects";
 
 const db = createDb(env.DB);
@@ -53,14 +53,6 @@ function collect(client: WsClient, name: string) {
     if (ev?.[0] === name) seen.push(ev[1]);
   });
   return seen;
-}
-
-async function until(check: () => boolean, what: string, ms = 3000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 describe("typing in the ConversationRoom", () => {

@@ -54,10 +54,7 @@ const parsePage = (v: unknown) => {
   const r = EventsPage.safeParse(v);
   if (!r.success) return null;
   // a malformed item is skipped (the listing is then incomplete); all of them: 502
-  const { items, complete } = pageItems("google", r.data.items, (i) => {
-    const e = GoogleEvent.safeParse(i);
-    return e.success ? e.data : null;
-  });
+  const { items, complete } = pageItems("google", r.data.items, GoogleEvent);
   return { items, complete, nextPageToken: r.data.nextPageToken };
 };
 

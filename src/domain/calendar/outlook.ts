@@ -46,10 +46,7 @@ const parsePage = (v: unknown) => {
   const r = Page.safeParse(v);
   if (!r.success) return null;
   // a malformed item is skipped (the listing is then incomplete); all of them: 502
-  const { items, complete } = pageItems("outlook", r.data.value, (i) => {
-    const e = GraphEvent.safeParse(i);
-    return e.success ? e.data : null;
-  });
+  const { items, complete } = pageItems("outlook", r.data.value, GraphEvent);
   return { items, complete, next: r.data["@odata.nextLink"] };
 };
 

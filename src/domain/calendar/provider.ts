@@ -9,6 +9,7 @@
  * user's own time zone, without exceptions); otherwise its occurrences in
  * the window are listed one by one.
  */
+import type { z } from "@hono/zod-openapi";
 import ICAL from "ical.js";
 import { Temporal } from "temporal-polyfill";
 import { ApiError } from "../../lib/errors";
@@ -124,11 +125,11 @@ function retryAfterOf(res: Response): string | null {
  * ALL fail it is not an empty calendar but a provider answering something
  * else: 502. Some failing: the listing is incomplete.
  */
-export function pageItems<T>(type: CalendarType, raw: unknown[], parse: (v: unknown) => T | null): { items: T[]; complete: boolean } {
-  const items: T[] = [];
+export function pageItems<S extends z.ZodType>(type: CalendarType, raw: unknown[], schema: S): { items: z.output<S>[]; complete: boolean } {
+  const items: z.output<S>[] = [];
   for (const r of raw) {
-    const item = parse(r);
-    if (item !== null) items.push(item);
+    const item = schema.safeParse(r);
+    if (item.success) items.push(item.data);
   }
   if (raw.length > 0 && items.length === 0) {
     throw new ApiError(502, `calendar: ${PROVIDER_NAMES[type]} sent events none of which could be read`);

@@ -14,7 +14,8 @@
 import { conversationNotFound, createGroup, getConversation } from "../../domain/conversations";
 import { as422 } from "../../lib/errors";
 import { conversationRoom } from "../../objects/stubs";
-import { CreateGroup, JoinGroup, Room004 } from "../../lib/socket-inputs";
+import { CreateGroup } from "../../lib/requests";
+import { JoinGroup, Room004 } from "../../lib/socket-inputs";
 import { conversation003, envelope } from "../../views/conversation";
 import { roomConfirmation004 } from "../../views/events";
 import type { EventHandler, HandlerTable, SocketContext } from "../events";

@@ -24,7 +24,6 @@ import {
   historyWithUser,
   markMessageRead,
   messagesSince,
-  parseSince,
   readConversation,
   sendMessage,
   unreadTotal,
@@ -32,7 +31,7 @@ import {
 import { findUserByRef } from "../../domain/users";
 import { ApiError, as422, badRequest } from "../../lib/errors";
 import { conversationTag, messageConversationTag } from "../../lib/ids";
-import { fromSend001, fromSend003, fromSend004, Send001, Send003, Send004 } from "../../lib/message-inputs";
+import { fromSend001, fromSend003, fromSend004, parseSince, Send001, Send003, Send004 } from "../../lib/requests";
 import { GetMessages003, History002, MarkAsRead004, MarkMessageRead002, MarkMessagesRead, Send002, Sync } from "../../lib/socket-inputs";
 import { envelope } from "../../views/conversation";
 import { markedAsRead004 } from "../../views/events";

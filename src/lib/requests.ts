@@ -1,10 +1,11 @@
 /**
- * The message bodies every document sends, validated the same way over REST
- * (src/routes/messages.ts) and over the socket (src/realtime/handlers/messaging.ts).
+ * Request schemas shared by REST (src/routes/*) and the socket
+ * (src/realtime/handlers/*): the message bodies every document sends, the
+ * catch-up point `since`, page fields and the group a client creates.
+ * Both edges validate with the same schema, so they answer the same words.
  */
 import { z } from "@hono/zod-openapi";
-import { parseSince, type SendInput } from "../domain/messages";
-import { Email, EntityId, MessageType, UserRef } from "./schemas";
+import { Email, EntityId, MessageType, type MessageTypeValue, UserRef } from "./schemas";
 
 export const MAX_TEXT = 10_000;
 
@@ -72,7 +73,24 @@ export const Send004 = z
   .refine((b) => b.message.trim() || b.file_url, { message: "must not be empty", path: ["message"] });
 
 /** What a validated body asks the domain's `sendMessage` to do (the caller adds the sender). */
-export type SendRequest = Omit<SendInput, "senderId" | "exceptSid">;
+export interface SendRequest {
+  /** address a conversation the sender is a member of (003, 004 sockets) ... */
+  conversationId?: string | null;
+  /** ... or a user, by either id form (001 `recipientId`, 002/003 `receiverId`) ... */
+  recipientId?: string | null;
+  /** ... or by email (004 `to_email`); a user gets-or-creates the 1-on-1 conversation. */
+  toEmail?: string | null;
+  text?: string | null;
+  type?: MessageTypeValue;
+  attachment?: { type?: string | null; url: string } | null;
+  payload?: unknown;
+  replyTo?: string | null;
+  clientMsgId?: string | null;
+  /** Sent over a socket: answered (acked) before the sender's other devices and inbox have their copy. */
+  viaSocket?: boolean;
+  /** How the caller's document names fields, for error messages. */
+  fields?: Partial<Record<"text" | "recipient" | "attachment" | "replyTo", string>>;
+}
 
 export const fromSend003 = (b: z.infer<typeof Send003>): SendRequest => ({
   conversationId: b.conversationId,
@@ -108,6 +126,22 @@ export const fromSend004 = (b: z.infer<typeof Send004>): SendRequest => ({
 
 // ---- catch-up: `since` ------------------------------------------------------
 
+/** A point in a conversation's history: after a sequence number, or after a time. */
+export type Since = { seq: number } | { at: Date };
+
+/** `since` as clients send it: a sequence number (`"12"`) or an ISO 8601 timestamp. */
+export function parseSince(raw: string | number): Since | null {
+  if (typeof raw === "number") return Number.isSafeInteger(raw) && raw >= 0 ? { seq: raw } : null;
+  const s = raw.trim();
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    return Number.isSafeInteger(n) ? { seq: n } : null;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}/.test(s)) return null;
+  const at = Date.parse(s);
+  return Number.isNaN(at) ? null : { at: new Date(at) };
+}
+
 const SINCE_MESSAGE = "must be a message sequence number (seq) or an ISO 8601 timestamp";
 
 /** A `since` query value: a sequence number or an ISO 8601 timestamp. */
@@ -124,3 +158,36 @@ export const SinceQuery = z
   });
 /** `since` in a socket payload: a sequence number (number or string) or an ISO 8601 timestamp. */
 export const SinceField = z.union([z.number(), z.string()]).refine((s) => parseSince(s) !== null, { message: SINCE_MESSAGE });
+
+// ---- pages ------------------------------------------------------------------
+
+/** `page` (from 1) and `limit` fields, numbers or numeric strings (query strings, socket payloads). */
+export const pageFields = (defaultLimit: number, maxLimit = 100) => ({
+  page: z.coerce.number().int().min(1, "must be >= 1").default(1),
+  limit: z.coerce.number().int().min(1, "must be >= 1").max(maxLimit, `must be <= ${maxLimit}`).default(defaultLimit),
+});
+
+/** Query-string integers: "?page=2". */
+export const pageQuery = (defaultLimit: number, maxLimit = 100) => {
+  const { page, limit } = pageFields(defaultLimit, maxLimit);
+  return z.object({ page: page.openapi({ example: 1 }), limit: limit.openapi({ example: defaultLimit }) });
+};
+
+/** 000 list `pagination`. */
+export const pagination = (page: number, limit: number, total: number) => ({
+  page,
+  limit,
+  total,
+  pages: Math.ceil(total / limit),
+});
+
+// ---- groups (003) ---------------------------------------------------------------
+
+export const GroupName = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+export const MemberList = z
+  .array(UserRef)
+  .min(1, "must name at least one user")
+  .max(50, "at most 50 users per request")
+  .openapi({ example: ["64a1b2c3d4e5f67890123456"] });
+/** `POST /api/conversations/group` and the socket's `createGroup`. */
+export const CreateGroup = z.object({ name: GroupName, members: MemberList });
