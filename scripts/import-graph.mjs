@@ -22,8 +22,14 @@ export const LAYERS = [
   ["db", "env.ts"],
 ];
 
-/** Arrows that run back up on purpose, as "from-layer-entry -> to-layer-entry". */
-export const ALLOWED_UP = [];
+/**
+ * Arrows that run back up on purpose, as "from-folder -> to-folder" (README,
+ * Layout): the domain and the socket layer call Durable Objects, through the
+ * stub factories (objects/stubs.ts) and the RPC types (objects/rpc.ts,
+ * objects/room-api.ts), never through an object's class.
+ */
+export const ALLOWED_UP = ["domain -> objects", "realtime -> objects"];
+const ALLOWED_TARGETS = ["objects/stubs.ts", "objects/rpc.ts", "objects/room-api.ts"];
 
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -105,7 +111,8 @@ export function check() {
   const problems = [];
   for (const c of circles(edges)) problems.push(`circle of ${c.length} files: ${c.join(", ")}`);
   for (const [key, list] of upArrows(edges)) {
-    if (!ALLOWED_UP.includes(key)) problems.push(`arrow back up ${key}: ${list.join("; ")}`);
+    const allowed = ALLOWED_UP.includes(key) ? list.filter((arrow) => !ALLOWED_TARGETS.some((t) => arrow.endsWith(`-> ${t}`))) : list;
+    if (allowed.length) problems.push(`arrow back up ${key}: ${allowed.join("; ")}`);
   }
   return { edges, problems };
 }
