@@ -10,9 +10,11 @@
  *
  * Delivery to a user goes through that user's UserHub, which logs the events
  * for recovery and hands each connection the events of its dialect. A hub
- * that cannot be reached is logged, never silently skipped.
+ * that cannot be reached is logged, never silently skipped. What is emitted
+ * is typed by the event maps (src/views/event-map.ts).
  */
-import type { Outbound, EventArgs, Targeting } from "../domain/outbound";
+import type { EventArgs, Targeting } from "../domain/outbound";
+import type { DialectEvents } from "../views/event-map";
 import type { Env } from "../env";
 import { engineSessionStub, userHub } from "../objects/stubs";
 
@@ -35,7 +37,7 @@ export class Audience {
   }
 
   /** Resolves to the number of connections reached. */
-  async emit(out: Outbound): Promise<number> {
+  async emit(out: DialectEvents): Promise<number> {
     const counts = await Promise.all(
       this.userIds.map((id) =>
         userHub(this.env, id)

@@ -59,3 +59,14 @@ export type ClientAck<E extends ClientEventName> = { [D in Dialect]: ClientEvent
 export type ServerPayload<E extends ServerEventName> = {
   [D in Dialect]: E extends keyof ServerEventMap<D> ? ServerEventMap<D>[E] : never;
 }[Dialect];
+
+/** One server->client event of a dialect, as the `[name, payload]` its connections get. */
+export type ServerEvent<D extends Dialect> = {
+  [E in keyof ServerEventMap<D>]: [event: E, payload: ServerEventMap<D>[E]];
+}[keyof ServerEventMap<D>];
+
+/**
+ * Events for users' connections, typed by the maps: one list per dialect, or
+ * one list of events that both dialects get with the same payload.
+ */
+export type DialectEvents = { [D in Dialect]: ServerEvent<D>[] } | Extract<ServerEvent<"standard">, ServerEvent<"chat-socket">>[];

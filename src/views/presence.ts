@@ -10,7 +10,7 @@
  *                  (004): `{users: [emails]}`
  */
 import type { User } from "../db/schema";
-import type { Outbound } from "../domain/outbound";
+import type { DialectEvents } from "./event-map";
 import { iso } from "./common";
 
 type PresenceUser = Pick<User, "id" | "userId" | "name" | "username" | "email" | "role" | "lastSeen" | "isOnline">;
@@ -28,7 +28,7 @@ export function userStatusPayload(u: PresenceUser) {
 }
 
 /** What a user's watchers receive when the user comes online or goes offline. */
-export function presenceEvents(u: PresenceUser): Outbound {
+export function presenceEvents(u: PresenceUser): DialectEvents {
   const change = u.isOnline ? (["user_online", userOnlinePayload(u)] as const) : (["user_offline", userOfflinePayload(u)] as const);
   return {
     standard: [[...change], ["userStatus", userStatusPayload(u)]],

@@ -16,6 +16,7 @@ import { ApiError } from "../../src/lib/errors";
 import { objectId } from "../../src/lib/ids";
 import { issueToken } from "../../src/lib/tokens";
 import { to, toConnection } from "../../src/realtime/notifier";
+import { contactStatusUpdate } from "../../src/views/status";
 import type { EventHandler, SocketContext } from "../../src/realtime/events";
 import { DISCONNECT_HOOKS, SOCKET_HANDLERS } from "../../src/realtime/handlers";
 import { makeUser, type TestUser } from "./helpers";
@@ -318,12 +319,31 @@ describe("presence (UserHub)", () => {
     const chat = await connectWs({ token: chatToken });
     await evictDurableObject(engineStub(std.sid), { webSockets: "hibernate" });
     await evictDurableObject(hubStub(u._id));
-    const reached = await to(env, u._id).emit({ standard: [["receiveMessage", { text: "hi" }]], "chat-socket": [["new_message", { message: "hi" }]] });
+    const reached = await hubStub(u._id).emit({ standard: [["receiveMessage", { text: "hi" }]], "chat-socket": [["new_message", { message: "hi" }]] });
     expect(reached).toBe(2);
     expect(eventOf(await std.client.until(isEvent("receiveMessage")))).toEqual(["receiveMessage", { text: "hi" }, expect.any(String)]);
     expect(eventOf(await chat.client.until(isEvent("new_message")))).toEqual(["new_message", { message: "hi" }, expect.any(String)]);
     std.client.close();
     chat.client.close();
+  });
+
+  it("the notifier: to(users).except(sid) reaches every other connection of those users, typed by the event maps", async () => {
+    const ann = await makeUser();
+    const ben = await makeUser();
+    const annA = await connectWs({ token: ann.token });
+    const annB = await connectWs({ token: ann.token });
+    const benA = await connectWs({ token: ben.token });
+    const annAFrames: string[] = [];
+    annA.client.ws.addEventListener("message", (e) => annAFrames.push(String(e.data)));
+    const update = contactStatusUpdate((await userRow(ann._id))!, Date.now());
+    const reached = await to(env, [ann._id, ben._id, ann._id]).except(annA.sid).emit([["contact_status_update", update]]);
+    expect(reached).toBe(2);
+    expect(eventOf(await annB.client.until(isEvent("contact_status_update")))?.[1]).toEqual(update);
+    expect(eventOf(await benA.client.until(isEvent("contact_status_update")))?.[1]).toEqual(update);
+    annA.client.send('4216["echo","sync"]');
+    await ackBody(annA.client, 16);
+    expect(annAFrames.some((f) => f.includes("contact_status_update"))).toBe(false);
+    for (const c of [annA, annB, benA]) c.client.close();
   });
 
   it("toConnection reaches one connection by its sid, and reports a gone one", async () => {
@@ -349,7 +369,7 @@ describe("presence (UserHub)", () => {
     const hub = hubStub(u._id);
     expect(await hub.attach("ghostsession000000000", "standard")).toEqual({ first: true, sessions: 1 });
     expect((await userRow(u._id))!.isOnline).toBe(true);
-    expect(await to(env, u._id).emit([["anything", 1]])).toBe(0);
+    expect(await hubStub(u._id).emit([["anything", 1]])).toBe(0);
     expect(await hub.sessions()).toEqual([]);
     expect((await userRow(u._id))!.isOnline).toBe(false);
   });

@@ -12,7 +12,6 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDb } from "../../src/db/client";
 import { issueToken } from "../../src/lib/tokens";
 import { OUTBOX_RETAIN_MS, RECOVERY_WINDOW_MS } from "../../src/objects/user-hub";
-import { to } from "../../src/realtime/notifier";
 import { api, makeUser, roomMessages, type TestUser } from "./helpers";
 import { eventOf, hubStub, waitFor as until, type WsClient, wsHandshake } from "./realtime-helpers";
 import { roomStub } from "./objects";
@@ -54,8 +53,8 @@ describe("the wire: pid, offsets, replay", () => {
     const first = await connectWith({ token });
     expect(first.connect).toEqual({ sid: expect.any(String), pid: expect.stringMatching(/^[\w-]{16}$/) });
     const seen = frames(first.client);
-    await to(env, u._id).emit([["note", { n: 1 }]]);
-    await to(env, u._id).emit({ standard: [["note", { n: 2 }]], "chat-socket": [["other", { n: 2 }]] });
+    await hubStub(u._id).emit([["note", { n: 1 }]]);
+    await hubStub(u._id).emit({ standard: [["note", { n: 2 }]], "chat-socket": [["other", { n: 2 }]] });
     await until(() => seen.filter((e) => e[0] === "note").length === 2, "two notes");
     const notes = seen.filter((e) => e[0] === "note");
     expect(notes.map((e) => e.length)).toEqual([3, 3]);
@@ -70,7 +69,7 @@ describe("the wire: pid, offsets, replay", () => {
 
     first.client.close();
     await until(async () => (await hubStub(u._id).sessions()).length === 0, "the drop to be noticed");
-    for (let n = 3; n <= 5; n++) await to(env, u._id).emit([["note", { n }]]);
+    for (let n = 3; n <= 5; n++) await hubStub(u._id).emit([["note", { n }]]);
 
     const again = await connectWith({ token, pid: first.connect.pid, offset: String(o1) });
     expect(again.connect.pid).toBe(first.connect.pid);
@@ -116,10 +115,10 @@ describe("the outbound log (UserHub)", () => {
     expect(opened).toMatchObject({ recovered: false, replay: [], first: true });
     const other = await hub.openSession(fakeSid(), "chat-socket");
     // the emit that s1 caused skips s1; one only for the other session; one per dialect
-    await to(env, u._id).except(s1).emit([["caused-by-s1", 1]]);
-    await to(env, u._id).only(other.pid).emit([["only-other", 2]]);
-    await to(env, u._id).emit({ standard: [["std", 3]], "chat-socket": [["chat", 3]] });
-    await to(env, u._id).emit([["for-all", 4]]);
+    await hubStub(u._id).emit([["caused-by-s1", 1]], { exceptSid: s1 });
+    await hubStub(u._id).emit([["only-other", 2]], { onlyPid: other.pid });
+    await hubStub(u._id).emit({ standard: [["std", 3]], "chat-socket": [["chat", 3]] });
+    await hubStub(u._id).emit([["for-all", 4]]);
     // the fake sessions have no connection: delivery found them gone
     expect(await hub.sessions()).toEqual([]);
 
@@ -136,7 +135,7 @@ describe("the outbound log (UserHub)", () => {
     const soloHub = hubStub(solo._id);
     await soloHub.openSession(fakeSid(), "standard");
     const head = (await soloHub.recoveryState()).head;
-    await to(env, solo._id).emit({ standard: [["std", 1]], "chat-socket": [["chat", 1]] });
+    await hubStub(solo._id).emit({ standard: [["std", 1]], "chat-socket": [["chat", 1]] });
     expect((await soloHub.recoveryState()).head).toBe(head + 1);
     // an offset from the future is not served
     const future = await hub.openSession(fakeSid(), "standard", { pid: opened.pid, offset: "999999" });
@@ -147,7 +146,7 @@ describe("the outbound log (UserHub)", () => {
     const u = await makeUser();
     const hub = hubStub(u._id);
     const opened = await hub.openSession(fakeSid(), "standard");
-    await to(env, u._id).emit([["x", 1]]); // finds it gone: detached now
+    await hubStub(u._id).emit([["x", 1]]); // finds it gone: detached now
     expect((await hub.recoveryState()).sessions).toEqual([expect.objectContaining({ pid: opened.pid, sid: null, detachedAt: expect.any(Number) })]);
     advance(RECOVERY_WINDOW_MS + 1000);
     const late = await hub.openSession(fakeSid(), "standard", { pid: opened.pid, offset: opened.offset });
@@ -160,11 +159,11 @@ describe("the outbound log (UserHub)", () => {
     const token = await tokenOf(u);
     const live = await connectWith({ token }); // a live connection keeps its recovery session
     const seen = frames(live.client);
-    await to(env, u._id).emit([["old", 1]]);
+    await hubStub(u._id).emit([["old", 1]]);
     await until(() => seen.some((e) => e[0] === "old"), "old");
     const oldOffset = String(Number(seen.find((e) => e[0] === "old")!.at(-1)) - 1);
     advance(OUTBOX_RETAIN_MS + 1000);
-    await to(env, u._id).emit([["new", 2]]); // trims "old"
+    await hubStub(u._id).emit([["new", 2]]); // trims "old"
     const state = await hubStub(u._id).recoveryState();
     expect(state.trimmed).toBeGreaterThan(Number(oldOffset));
     const tooLate = await connectWith({ token, pid: live.connect.pid, offset: oldOffset });
@@ -180,7 +179,7 @@ describe("the outbound log (UserHub)", () => {
     const annSeen = frames(annSocket.client);
     const benHub = hubStub(ben._id);
     const away = await benHub.openSession(fakeSid(), "standard");
-    await to(env, ben._id).emit([["warm-up", 0]]); // Ben's only session is found gone: he is away, recoverable
+    await hubStub(ben._id).emit([["warm-up", 0]]); // Ben's only session is found gone: he is away, recoverable
     const sent = await api("POST", "/api/messages/send", { token: ann.token, body: { recipientId: ben._id, text: "while you were away" } });
     expect(sent.status).toBe(201);
     await roomStub(sent.body.conversationId).deliveriesIdle();
