@@ -10,6 +10,7 @@
  * room checks membership, blocks and the reply, commits, answers and then
  * delivers the message in real time.
  */
+import type { RoomTargeting } from "./outbound";
 import { and, eq, isNull } from "drizzle-orm";
 import { conversationMembers, uploadRefs, type User } from "../db/schema";
 import type { Env } from "../env";
@@ -247,7 +248,7 @@ export async function markMessageRead(
   db: Db,
   messageId: string,
   userId: string,
-  opts: { conversationId?: string; exceptPid?: string | null } = {},
+  opts: { conversationId?: string } & Pick<RoomTargeting, "exceptPid"> = {},
 ): Promise<ReadResult> {
   const conversationId = opts.conversationId ?? (await conversationOfMessage(db, messageId, userId));
   const answer = await conversationRoom(env, conversationId).read(userId, { messageId, exceptPid: opts.exceptPid });

@@ -32,3 +32,11 @@ export interface Targeting {
   /** the message these events carry (marked delivered when replayed to a recovering connection) */
   delivery?: DeliveryTag | null;
 }
+
+/** Which of the connections joined to a conversation's room (004 `join_conversation`) get an emit. */
+export interface RoomTargeting {
+  /** skip the connection of this recovery session id: the one that caused the event and has its own answer */
+  exceptPid?: string | null;
+  /** skip every connection of this user */
+  exceptUserId?: string;
+}

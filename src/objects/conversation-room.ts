@@ -24,7 +24,7 @@ import { ROOM_SCHEMA } from "../db/room-schema";
 import type { CatchUp, Message, MessagePage, MessageRecord, Person, Since } from "../domain/message-model";
 import type { MembershipChange } from "../domain/read-models";
 import type { Env } from "../env";
-import type { Outbound } from "../domain/outbound";
+import type { Outbound, RoomTargeting } from "../domain/outbound";
 import { markedAsRead004, messageChangeEvents, messageRead002, messageStatusPayload, typingEvents } from "../views/events";
 import { BACKLOG_RETRY_MS, HubMail } from "./hub-mail";
 import { MessageLog } from "./message-log";
@@ -203,7 +203,7 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
    * `marked_as_read` to the connections that joined the room (except
    * `exceptPid`, which gets its own confirmation).
    */
-  async read(readerId: string, opts: { messageId?: string; exceptPid?: string | null } = {}): Promise<ReadOutcome | RoomError> {
+  async read(readerId: string, opts: { messageId?: string } & Pick<RoomTargeting, "exceptPid"> = {}): Promise<ReadOutcome | RoomError> {
     const conversationId = this.#id;
     const found = await this.#member(readerId);
     if (!found) return notFound();
@@ -364,7 +364,7 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
   }
 
   /** Emits to the connections that joined the room (current members only); forgets connections that are gone. */
-  async #emitJoined(out: Outbound, opts: { exceptPid?: string | null; exceptUserId?: string }): Promise<void> {
+  async #emitJoined(out: Outbound, opts: RoomTargeting): Promise<void> {
     const sql = this.ctx.storage.sql;
     const rows = await this.joined();
     if (!rows.length) return;

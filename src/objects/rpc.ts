@@ -11,7 +11,7 @@
  * tests reach them through stubs typed by the classes (test/workers/env.d.ts).
  */
 import type { CatchUp, InboxEntry, MessagePage, MessageRecord, Since } from "../domain/message-model";
-import type { EventArgs, Outbound, Targeting } from "../domain/outbound";
+import type { EventArgs, Outbound, RoomTargeting, Targeting } from "../domain/outbound";
 import type { MembershipChange } from "../domain/read-models";
 import type { User } from "../db/schema";
 import type { Dialect } from "../lib/tokens";
@@ -26,7 +26,7 @@ export interface ConversationRoomRpc {
   since(viewerId: string, since: Since, limit: number): Promise<CatchUp | RoomError>;
   message(viewerId: string, messageId: string): Promise<MessageRecord | RoomError>;
   unread(viewerId: string): Promise<number | RoomError>;
-  read(readerId: string, opts?: { messageId?: string; exceptPid?: string | null }): Promise<ReadOutcome | RoomError>;
+  read(readerId: string, opts?: { messageId?: string } & Pick<RoomTargeting, "exceptPid">): Promise<ReadOutcome | RoomError>;
   edit(userId: string, messageId: string, text: string): Promise<MessageRecord | RoomError>;
   remove(userId: string, messageId: string): Promise<MessageRecord | RoomError>;
   typing(userId: string, on: boolean): Promise<{ typing: boolean; changed: boolean } | RoomError>;
@@ -65,7 +65,7 @@ export interface HubCall {
    * recipient, or to the sender's own devices (except `exceptSid`), with
    * `message_status` "delivered" when `deliveredAt` is set.
    */
-  message?: { record: MessageRecord; role: "recipient" | "sender"; exceptSid?: string | null; deliveredAt?: Date | null };
+  message?: { record: MessageRecord; role: "recipient" | "sender"; deliveredAt?: Date | null } & Pick<Targeting, "exceptSid">;
 }
 
 /** One user's hub (named by the user's `_id`): live sessions and presence, outbox, inbox, status timer. */
