@@ -829,7 +829,7 @@ async function main() {
     // After the sending window: up to 16 s for acks, up to 5 s for deliveries.
     const budget = phaseBudget("sustained");
     const refS = Math.round(Math.min(cfg.sustainS, Number(process.env.BENCH_SUSTAIN_REF_S ?? (SMALL ? 10 : 12)), Math.max(5, budget / 8)));
-    const setupOurs = SMALL ? 10 : 12;
+    const setupOurs = SMALL ? 12 : 20;
     const oursS = Math.round(Math.min(cfg.sustainS, Math.max(10, budget - setupOurs - 16 - 5 - 8 - 2 * (refS + 3 + 5))));
     if (oursS < cfg.sustainS) notes.push(`sustained: ours ran ${oursS} s instead of ${cfg.sustainS} s (run deadline)`);
     notes.push(`sustained: ours ran alone, then the ceiling alone, then skeleton and peer at the same time, these three for ${refS} s`);
