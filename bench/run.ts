@@ -509,7 +509,9 @@ const ROOM_EVICTION_WAIT_MS = 12_000;
 
 async function scale(target: Target, stateDir: string | null, boxS: number): Promise<Row> {
   const row: Row = {};
-  const senders = Math.max(2, Math.ceil(cfg.scaleSmall / 80));
+  // ours: each sender stays within its connection's message burst (30, then 2 a second:
+  // src/realtime/socket/budgets.ts) and its per-user limit (100 a minute)
+  const senders = Math.max(2, Math.ceil(cfg.scaleSmall / (target.name === "ours" ? 28 : 80)));
   const [reader, ...others] = await target.users(senders + 1, "scale");
   const conv = await target.group(reader, others);
   const measure = async (label: string) => {
