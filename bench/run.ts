@@ -10,7 +10,8 @@
  *
  * Scenarios (issue item 8), each as absolute figures and as ratios ours/ceiling and ours/peer:
  *   relay      pairs x messages, closed loop, WebSocket and polling: msg/s, p50, p99
- *   fan-out    one sender, N connected members: p50/p99 until the last member has it
+ *   fan-out    one sender, N connected members: p50/p99 until the last member has it,
+ *              against one idle pair (a conversation of two) measured the same way
  *   sustained  M members each sending R msg/s for S s while connections drop at random:
  *              ack p50/p99; every member got every message exactly once, in one order
  *   idle       N idle sockets: memory per connection of the server processes; hibernation
@@ -255,7 +256,48 @@ async function fanout(target: Target, boxS: number, setupS: number): Promise<Row
   stop();
   closeAll([sender, ...clients]);
   const l = lat(samples);
-  return { members: clients.length, messages: samples.length, planned: cfg.fanoutMsgs, p50: l?.p50, p99: l?.p99, errors, firstError };
+  const pair = await idlePair(target, Math.min(cfg.fanoutMsgs, 20)).catch(() => null);
+  return {
+    members: clients.length,
+    messages: samples.length,
+    planned: cfg.fanoutMsgs,
+    p50: l?.p50,
+    p99: l?.p99,
+    pairP99: pair?.p99,
+    pairMessages: pair?.n,
+    p99OverPair: l && pair?.p99 ? l.p99 / pair.p99 : undefined,
+    errors,
+    firstError,
+  };
+}
+
+/**
+ * The same measure for one idle pair, in the same run (issue 10: fan-out p99
+ * against one idle pair's p99): a conversation of two, `n` messages one at a
+ * time, emit -> the other member has it.
+ */
+async function idlePair(target: Target, n: number): Promise<{ p99: number; n: number }> {
+  const until = performance.now() + 12_000;
+  const [a, b] = await target.users(2, "fanout-pair");
+  const conv = await target.group(a, [b]);
+  const sender = track(await target.connect(a, { transport: "websocket", room: conv }));
+  const receiver = track(await target.connect(b, { transport: "websocket", room: conv }));
+  const waiting = new Map<string, () => void>();
+  receiver.onMessage = (m) => waiting.get(m.body)?.();
+  const samples: number[] = [];
+  const once = async (body: string) => {
+    const t0 = performance.now();
+    const got = new Promise<void>((resolve) => waiting.set(body, resolve));
+    sender.sendGroup(conv, body, body, 8_000).catch(() => {});
+    await within(got, 8_000, "pair").finally(() => waiting.delete(body));
+    return performance.now() - t0;
+  };
+  await once(tag("pair-warm")).catch(() => null);
+  for (let i = 0; i < n && performance.now() < until && live(); i++) {
+    samples.push(await once(tag("pair")));
+  }
+  closeAll([sender, receiver]);
+  return { p99: lat(samples)!.p99, n: samples.length };
 }
 
 // ---- sustained group with random drops ----
@@ -620,7 +662,7 @@ function table(): string {
       if (!rows) continue;
       for (const [name, get] of metrics) {
         const v = (t: TargetName) => (rows[t] ? (rows[t]!.note ?? rows[t]!.error ?? get(rows[t]!)) : undefined);
-        const noRatio = /connected|measured|sending for|stored|planned|messages$/.test(name);
+        const noRatio = /connected|measured|sending for|stored|planned|messages$|own idle pair/.test(name);
         const r = (b: TargetName) => (noRatio ? "" : ratio(v("ours"), v(b)));
         lines.push(`| ${s} | ${name} | ${T.map((t) => fmt(v(t))).join(" | ")} | ${r("ceiling")} | ${r("peer")} |`);
       }
@@ -644,7 +686,9 @@ function table(): string {
     [
       ["p50 ms", (r) => r.p50],
       ["p99 ms", (r) => r.p99],
-      ["messages", (r) => `${r.messages}/${r.planned}${r.errors ? `, ${r.errors} errors` : ""}`],
+      ["one idle pair p99 ms", (r) => r.pairP99],
+      ["p99 / its own idle pair's p99", (r) => (typeof r.p99OverPair === "number" ? `${r.p99OverPair.toFixed(2)}×` : undefined)],
+      ["messages", (r) => `${r.messages}/${r.planned}${r.errors ? `, ${r.errors} errors` : ""}; pair ${r.pairMessages ?? 0}`],
       ["members connected", (r) => r.members],
     ],
     ["fan-out"],
@@ -822,7 +866,7 @@ async function main() {
     const share = shares(phaseBudget("fanout"), order);
     for (const t of order) {
       const { setup, box } = split(share(t), t === "ours" ? 0.6 : 0.4);
-      await run("fan-out", t, () => fanout(targets[t], box, setup), setup + box + 8);
+      await run("fan-out", t, () => fanout(targets[t], box, setup), setup + box + 25);
     }
   }
   if (has("sustained")) {
