@@ -10,7 +10,6 @@
  *                  (004): `{users: [emails]}`
  */
 import type { User } from "../db/schema";
-import type { DialectEvents } from "./event-map";
 import { iso } from "./common";
 
 type PresenceUser = Pick<User, "id" | "userId" | "name" | "username" | "email" | "role" | "lastSeen" | "isOnline">;
@@ -28,12 +27,12 @@ export function userStatusPayload(u: PresenceUser) {
 }
 
 /** What a user's watchers receive when the user comes online or goes offline. */
-export function presenceEvents(u: PresenceUser): DialectEvents {
-  const change = u.isOnline ? (["user_online", userOnlinePayload(u)] as const) : (["user_offline", userOfflinePayload(u)] as const);
-  return {
-    standard: [[...change], ["userStatus", userStatusPayload(u)]],
-    "chat-socket": [[...change]],
-  };
+export function presenceEvents(u: PresenceUser) {
+  const change: ["user_online", ReturnType<typeof userOnlinePayload>] | ["user_offline", ReturnType<typeof userOfflinePayload>] = u.isOnline
+    ? ["user_online", userOnlinePayload(u)]
+    : ["user_offline", userOfflinePayload(u)];
+  const status: ["userStatus", ReturnType<typeof userStatusPayload>] = ["userStatus", userStatusPayload(u)];
+  return { standard: [change, status], "chat-socket": [change] };
 }
 
 export function connectionPayload(u: PresenceUser) {
