@@ -10,23 +10,21 @@
  * room checks membership, blocks and the reply, commits, answers and then
  * delivers the message in real time.
  */
-import type { RoomTargeting } from "./outbound";
 import { and, eq, isNull } from "drizzle-orm";
-import { conversationMembers, uploadRefs, type User } from "../db/schema";
+import type { Db } from "../db/client";
+import { conversationMembers, conversations, uploadRefs, type User } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, badRequest } from "../lib/errors";
-import type { Db } from "../db/client";
 import { conversationTag, messageConversationTag } from "../lib/ids";
-import { checkMessageRate } from "./rate-limits";
-import type { MESSAGE_TYPES } from "../lib/schemas";
 import type { SendRequest } from "../lib/requests";
-import { conversationRoom, userHub } from "../objects/stubs";
 import type { RoomError } from "../objects/room-api";
+import { conversationRoom, userHub } from "../objects/stubs";
 import { assertNotBlockedBy, getOrCreatePair, pairKey } from "./conversations";
 import type { CatchUp, MessagePage, MessageRecord, Since } from "./message-model";
+import type { RoomTargeting } from "./outbound";
+import { checkMessageRate } from "./rate-limits";
 import { attachmentUpload } from "./uploads";
 import { findUserByEmail, findUserByRef, requireUserByRef } from "./users";
-import { conversations } from "../db/schema";
 
 /** A room's answer, or the ApiError it stands for. */
 export function unwrap<T>(answer: T | RoomError): Exclude<T, RoomError> {

@@ -11,7 +11,7 @@
  * (MAX_LENGTH_MS).
  */
 import { z } from "@hono/zod-openapi";
-import { and, asc, count, eq, gt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type StatusSchedule, statusSchedules, type User } from "../db/schema";
 import type { Env } from "../env";

@@ -3,7 +3,7 @@
  * Templates are their owner's alone. Applying one sets the owner's status
  * through `setStatus` (duration counted from the moment it is applied).
  */
-import { and, count, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type StatusTemplate, statusTemplates, type User } from "../db/schema";
 import type { Env } from "../env";

@@ -6,11 +6,10 @@
  * 004: summaries `{conversation_id, participants:[emails], last_message, last_message_time,
  *       last_message_sender, unread_count}` and the start answer `{conversation_id, participants}`.
  */
-import type { Conversation, User } from "../db/schema";
-import type { LastMessage } from "../domain/message-model";
+import type { User } from "../db/schema";
+import type { ConversationRecord } from "../domain/read-models";
 import { iso } from "./common";
 import { userRef } from "./user";
-import type { ConversationRecord } from "../domain/read-models";
 
 
 function lastMessage003(r: ConversationRecord) {

@@ -33,7 +33,7 @@
 import { Buffer } from "node:buffer";
 import { Decoder, Encoder, type Packet, PacketType } from "socket.io-parser";
 import { takesPartInRecovery } from "./recovery-clients";
-import type { Ack, EngineLink, OffsetEvent, OpenedSocketSession, SioState, SocketApp, SocketData, SocketHandle } from "./types";
+import type { Ack, EngineLink, OpenedSocketSession, SioState, SocketApp, SocketData, SocketHandle } from "./types";
 
 // the app's side of the contract, for the modules that import it from here
 export type { Ack, AuthResult, EngineLink, HandshakeInfo, OffsetEvent, OpenedSocketSession, SioState, SocketApp, SocketData, SocketHandle } from "./types";
