@@ -4,7 +4,6 @@
  * idempotent resends, ordering under concurrency, blocking, membership.
  */
 import { evictDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, makeUser, type TestUser } from "./helpers";
 import { roomStub } from "./objects";

@@ -7,16 +7,13 @@
  * across REST and socket sends; delivery status with a real connection.
  */
 import { env } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createDb } from "../../src/db/client";
 import { parseSince } from "../../src/lib/requests";
 import { issueToken } from "../../src/lib/tokens";
 import { api, fakeSocket, makeUser, pairMessages, roomMessages, withinOneRateWindow } from "./helpers";
 import { eventOf, sioWs, type WsClient } from "./realtime-helpers";
 import { roomStub } from "./objects";
 
-const db = createDb(env.DB);
 
 async function pair() {
   const a = await makeUser({ name: "Ann" });

@@ -4,7 +4,7 @@
  * real (the 101 response's `webSocket`). Every wait rejects after a timeout
  * instead of hanging.
  */
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 
 export const ORIGIN = "http://example.com";
 

@@ -7,16 +7,13 @@
  * by the compliance suites.
  */
 import { env } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createDb } from "../../src/db/client";
 import { issueToken } from "../../src/lib/tokens";
 import { OUTBOX_RETAIN_MS, RECOVERY_WINDOW_MS } from "../../src/objects/user-hub";
 import { api, makeUser, roomMessages, type TestUser } from "./helpers";
 import { eventOf, hubStub, waitFor as until, type WsClient, wsHandshake } from "./realtime-helpers";
 import { roomStub } from "./objects";
 
-const db = createDb(env.DB);
 
 afterEach(() => vi.useRealTimers());
 
