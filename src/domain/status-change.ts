@@ -151,7 +151,12 @@ export async function setStatus(env: Env, db: Db, userId: string, input: StatusC
   if (!user) throw new ApiError(404, "User not found");
   if (!changed) return { changed, user };
 
-  if (input.notify !== false) await userHub(env, userId).announceStatus(user, at);
+  // the change is committed: a hub that cannot be reached is logged, not reported as a failed change
+  if (input.notify !== false) {
+    await userHub(env, userId)
+      .announceStatus(user, at)
+      .catch((err) => console.error("announcing a status change failed", userId, err));
+  }
   return { changed, user };
 }
 

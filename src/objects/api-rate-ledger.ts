@@ -20,7 +20,6 @@ interface Tally {
   previous: number;
 }
 
-export type { LedgerAnswer };
 
 /** Sliding-window estimate at `now`, and when it falls back under `limit` if it is not already. */
 export function assess(t: Tally, limit: number, now: number): LedgerAnswer {

@@ -6,9 +6,10 @@
  * that calls an object depends on this file, not on the object (no import
  * circle through the objects, whatever they import themselves).
  *
- * Methods used only by tests and diagnostics (`inspect`, `sessions`,
- * `recoveryState`, `typingNow`, `joined`, `deliveriesIdle`) are left out;
- * tests reach them through stubs typed by the classes (test/workers/env.d.ts).
+ * Methods used only by the object itself, tests and diagnostics (`attach`,
+ * `sweep`, `inspect`, `sessions`, `recoveryState`, `typingNow`, `joined`,
+ * `deliveriesIdle`) are left out;
+ * tests reach them through stubs typed by the classes (test/workers/objects.ts).
  */
 import type { CatchUp, InboxEntry, MessagePage, MessageRecord, Since } from "../domain/message-model";
 import type { EventArgs, Outbound, RoomTargeting, Targeting } from "../domain/outbound";
@@ -70,7 +71,6 @@ export interface HubCall {
 
 /** One user's hub (named by the user's `_id`): live sessions and presence, outbox, inbox, status timer. */
 export interface UserHubRpc {
-  attach(sid: string, dialect: Dialect): Promise<{ first: boolean; sessions: number }>;
   openSession(sid: string, dialect: Dialect, recover?: { pid?: unknown; offset?: unknown }): Promise<OpenedSession>;
   detach(sid: string): Promise<{ last: boolean; sessions: number }>;
   announceStatus(user: User, at: number): Promise<number>;
@@ -79,7 +79,6 @@ export interface UserHubRpc {
   deliver(calls: HubCall[]): Promise<number[]>;
   inbox(): Promise<InboxEntry[]>;
   unreadTotal(): Promise<number>;
-  sweep(): Promise<number>;
   armStatusTimer(): Promise<number | null>;
 }
 

@@ -51,7 +51,13 @@ export const apiRateLedger = factory<ApiRateLedgerRpc>((env) => env.API_RATE);
  * (test/workers/object-names.test.ts), so objects never store it themselves.
  */
 export function ownName(ctx: DurableObjectState): string {
-  const name = ctx.id.name;
+  // Kept once in the object's own storage as well: an alarm that wakes a cold object may come
+  // without the name on runtimes older than `ctx.id.name` (or after a local restart).
+  const stored = ctx.storage.kv.get<string>(NAME_KEY);
+  const name = ctx.id.name ?? stored;
   if (!name) throw new Error("a Durable Object reached without a name (use the factories in src/objects/stubs.ts)");
+  if (stored !== name) ctx.storage.kv.put(NAME_KEY, name);
   return name;
 }
+
+const NAME_KEY = "ownName";

@@ -34,7 +34,6 @@ import { HubTimers } from "./hub-timers";
 import { RecoveryLog } from "./recovery-log";
 import { conversationRoom, engineSessionStub, ownName } from "./stubs";
 
-export { SESSION_SWEEP_MS } from "./hub-timers";
 export { OUTBOX_MAX_ROWS, OUTBOX_RETAIN_MS, RECOVERY_WINDOW_MS } from "./recovery-log";
 
 interface Live {

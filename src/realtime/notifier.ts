@@ -5,7 +5,6 @@
  * and every push outside the room's ordered lanes goes through here:
  *
  *   to(env, userIds).except(sid).emit(out)    every device of those users but one connection
- *   to(env, userId).only(pid).emit(out)       the one connection of a recovery session
  *   toConnection(env, sid).emit(events)       one connection, by its Engine.IO session id
  *
  * Delivery to a user goes through that user's UserHub, which logs the events
@@ -29,11 +28,6 @@ export class Audience {
   /** Leaves out one connection (Engine.IO session id): the one that caused the event. */
   except(sid: string | null | undefined): Audience {
     return new Audience(this.env, this.userIds, { ...this.targeting, exceptSid: sid ?? null });
-  }
-
-  /** Only the connection of this recovery session id. */
-  only(pid: string): Audience {
-    return new Audience(this.env, this.userIds, { ...this.targeting, onlyPid: pid });
   }
 
   /** Resolves to the number of connections reached. */

@@ -30,6 +30,12 @@ describe("an object's own name", () => {
     expect(await runInDurableObject(roomStub(name), (_room, state) => state.id.name)).toBe(name);
   });
 
+  it("is also kept once in the object's storage, for a runtime that wakes an object without it", async () => {
+    const name = `kept-${crypto.randomUUID()}`;
+    expect(await runInDurableObject(hubStub(name), (_hub, state) => state.storage.kv.get("ownName"))).toBe(name);
+    expect(await runInDurableObject(roomStub(name), (_room, state) => state.storage.kv.get("ownName"))).toBe(name);
+  });
+
   it("is what a user hub's alarm acts on after eviction (the status timer reverts that user's status)", async () => {
     const u = await makeUser();
     await api("PUT", "/api/status-management", { token: u.token, body: { status: "busy", duration: 30 } });
