@@ -183,7 +183,7 @@ describe("004 events with acknowledgements", () => {
   it("the Python client's fields: new_message data['message'] / data['sender_name'], user_online / user_offline data['email']", async () => {
     const ann = await user004("Ann Py");
     const ben = await user004("Ben Py");
-    // a conversation opened without a word relates nobody (README, Privacy): presence follows the first message
+    // a conversation opened without a word relates nobody (README, "Presence" under "Real time"): presence follows the first message
     const start = await http("POST", "/api/conversations/start", { token: ann.token, form: { to_email: ben.email } });
     expect(start.status).toBe(200);
     expect(start.body).toMatchObject({ conversation_id: expect.stringMatching(OBJECT_ID), participants: expect.arrayContaining([ann.email, ben.email]) });
