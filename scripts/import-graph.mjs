@@ -123,8 +123,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const folders = new Map();
     for (const [from, targets] of edges) {
       for (const to of targets) {
-        const key = `${from.split("/")[0]} -> ${to.split("/")[0]}`;
-        if (!key.startsWith(`${to.split("/")[0]} ->`) || from.split("/")[0] !== to.split("/")[0]) folders.set(key, (folders.get(key) ?? 0) + 1);
+        const [a, b] = [from.split("/")[0], to.split("/")[0]];
+        if (a !== b) folders.set(`${a} -> ${b}`, (folders.get(`${a} -> ${b}`) ?? 0) + 1);
       }
     }
     for (const [k, n] of [...folders].sort()) console.log(`${k} (${n})`);

@@ -16,10 +16,11 @@
  *
  * Afterwards the user's own hub (the object that owns the user's live
  * state) pushes `contact_status_update` to every watcher allowed to see the
- * status; the domain itself never reaches connections. It does not arm the user's timer: a caller that changes a
- * status by itself arms it afterwards with `armStatusTimer`
- * (./status-timer), which sits above this module (the timer runs schedules,
- * and schedules change statuses), so that there is no import cycle.
+ * status; the domain itself never reaches connections. It does not arm the
+ * user's timer: a caller that changes a status by itself arms it afterwards
+ * with `armStatusTimer` (./status-timer), which sits above this module (the
+ * timer runs schedules, and schedules change statuses), so that there is no
+ * import cycle.
  */
 import { type SQL, sql, eq } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";

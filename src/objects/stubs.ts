@@ -48,11 +48,11 @@ export const apiRateLedger = factory<ApiRateLedgerRpc>((env) => env.API_RATE);
  * The name an object was reached by (every factory above uses `idFromName`).
  * workerd keeps the name with the object: it is there in every call, in
  * alarms and after eviction, also behind an id rebuilt from its string
- * (test/workers/object-names.test.ts), so objects never store it themselves.
+ * (test/workers/object-names.test.ts), so no call carries it. It is also
+ * kept once in the object's own storage, for a runtime that wakes an object
+ * without it.
  */
 export function ownName(ctx: DurableObjectState): string {
-  // Kept once in the object's own storage as well: an alarm that wakes a cold object may come
-  // without the name on runtimes older than `ctx.id.name` (or after a local restart).
   const stored = ctx.storage.kv.get<string>(NAME_KEY);
   const name = ctx.id.name ?? stored;
   if (!name) throw new Error("a Durable Object reached without a name (use the factories in src/objects/stubs.ts)");
