@@ -56,6 +56,8 @@ export interface SendResult {
   record: MessageRecord;
   /** false when a repeated clientMsgId returned the first message */
   created: boolean;
+  /** when a recipient's live connection had it before the answer (null: none had, or a repeated clientMsgId) */
+  deliveredAt: Date | null;
   conversationCreated: boolean;
 }
 
@@ -156,7 +158,7 @@ export async function sendMessage(env: Env, db: Db, input: SendInput): Promise<S
     await room.invalidate();
     outcome = await room.send(request);
   }
-  const { record, created } = unwrap(outcome);
+  const { record, created, deliveredAt } = unwrap(outcome);
   if (record.message.seq === 1) {
     // the conversation's first message: from now on its members are conversation partners (presence).
     // Once per conversation (a repeated clientMsgId of that first message tries again, harmlessly).
@@ -168,7 +170,7 @@ export async function sendMessage(env: Env, db: Db, input: SendInput): Promise<S
   if (created && upload) {
     await db.insert(uploadRefs).values({ uploadId: upload.id, conversationId, messageId: record.message.id }).onConflictDoNothing();
   }
-  return { conversationId, record, created, conversationCreated: addressed?.created ?? false };
+  return { conversationId, record, created, deliveredAt: deliveredAt ?? null, conversationCreated: addressed?.created ?? false };
 }
 
 // ---------------------------------------------------------------------------

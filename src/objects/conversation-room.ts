@@ -38,6 +38,9 @@ import { ownName } from "./stubs";
 export { TYPING_TTL_MS } from "./room-typing";
 export type { ReadOutcome, RoomError, SendOutcome, SendRequest } from "./room-api";
 
+/** How long a noted delivery may wait for the room's next write before it is written by itself. */
+const DELIVERED_FLUSH_MS = 1_000;
+
 export class ConversationRoom extends DurableObject<Env> implements ConversationRoomRpc {
   /** the conversation's `_id` (the name the room is reached by) */
   readonly #id: string;
@@ -63,6 +66,7 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
 
   /** The cached members, loaded from D1 once (one batch); null when the conversation does not exist. */
   async #load(): Promise<Members | null> {
+    this.#log.flushDelivered();
     if (this.#members) return this.#members;
     this.#loading ??= this.#fetchMembers().finally(() => (this.#loading = null));
     return this.#loading;
@@ -127,10 +131,10 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
     };
     // answered once the recipients' hubs have it (their inboxes current, events queued to devices);
     // the sender's own copy too, unless the sender's connection is answered by the ack itself
-    const { senderCopy } = await this.#fanOut(members, log, record, req.exceptSid);
+    const { senderCopy, deliveredAt } = await this.#fanOut(members, log, record, req.exceptSid);
     if (req.senderCopyAfterAnswer) this.ctx.waitUntil(senderCopy);
     else await senderCopy;
-    return { ok: true, record, created: true };
+    return { ok: true, record, created: true, deliveredAt };
   }
 
   /**
@@ -140,20 +144,41 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
    * Resolves once the recipients' hubs have it, with the sender's call (on
    * its lane behind the recipients', as it carries the delivered status).
    */
-  async #fanOut(members: Members, log: MessageLog, record: MessageRecord, exceptSid: string | null): Promise<{ senderCopy: Promise<unknown> }> {
+  async #fanOut(
+    members: Members,
+    log: MessageLog,
+    record: MessageRecord,
+    exceptSid: string | null,
+  ): Promise<{ senderCopy: Promise<unknown>; deliveredAt: Date | null }> {
     const m = record.message;
     const entries = log.inboxEntries(members.people.keys(), lastOf(record));
     const recipients = [...members.people.keys()].filter((id) => id !== m.senderId);
     const reached = await Promise.all(recipients.map((id) => this.#mail.send(id, { inbox: entries.get(id), message: { record, role: "recipient" } })));
     // handed to a live connection of a recipient: delivered; the sender's devices hear it with their copy
-    const deliveredAt = reached.some((n) => (n ?? 0) > 0) && log.markDelivered([m.seq], Date.now())[0]?.deliveredAt;
-    if (!members.people.has(m.senderId)) return { senderCopy: Promise.resolve() };
+    const deliveredAt = reached.some((n) => (n ?? 0) > 0) ? this.#delivered(m.seq) : null;
+    if (!members.people.has(m.senderId)) return { senderCopy: Promise.resolve(), deliveredAt };
     const forSender = deliveredAt ? { ...record, message: { ...m, deliveredAt } } : record;
     const senderCopy = this.#mail.send(m.senderId, {
       inbox: entries.get(m.senderId),
-      message: { record: forSender, role: "sender", exceptSid, deliveredAt: deliveredAt || null },
+      message: { record: forSender, role: "sender", exceptSid, deliveredAt },
     });
-    return { senderCopy };
+    return { senderCopy, deliveredAt };
+  }
+
+  #flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * A new message reached a recipient's live connection: noted now, written
+   * with the room's next read or write, or at the latest DELIVERED_FLUSH_MS later.
+   */
+  #delivered(seq: number): Date {
+    const at = Date.now();
+    this.#log.noteDelivered(seq, at);
+    this.#flushTimer ??= setTimeout(() => {
+      this.#flushTimer = null;
+      this.#log.flushDelivered();
+    }, DELIVERED_FLUSH_MS);
+    return new Date(at);
   }
 
   /** Messages reached a recipient's connection (live, or replayed to a recovering one). */
@@ -165,9 +190,10 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
     }
   }
 
-  /** Resolves when every hub call queued so far has been made (tests). */
+  /** Resolves when every hub call queued so far has been made and noted deliveries are written (tests). */
   async deliveriesIdle(): Promise<void> {
     await this.#mail.idle();
+    this.#log.flushDelivered();
   }
 
   // ---- reading ----

@@ -266,8 +266,28 @@ export class MessageLog {
     this.sql.exec("UPDATE reads SET unread = max(unread - 1, 0) WHERE active = 1 AND user_id != ? AND read_seq < ?", m.senderId, seq);
   }
 
+  /**
+   * New messages a live connection had, not yet written: noted in memory by
+   * the send that learned it and written with the room's next write (or
+   * read, or its flush timer), so a send costs one storage transaction, not two.
+   */
+  #deliveredSoon = new Map<number, number>();
+
+  /** Notes message `seq` delivered at `at` (see flushDelivered); the first time counts. */
+  noteDelivered(seq: number, at: number): void {
+    if (!this.#deliveredSoon.has(seq)) this.#deliveredSoon.set(seq, at);
+  }
+
+  /** Writes the delivered times noted so far; every read and write of the room calls this first. */
+  flushDelivered(): void {
+    if (!this.#deliveredSoon.size) return;
+    for (const [seq, at] of this.#deliveredSoon) this.sql.exec("UPDATE messages SET delivered_at = ? WHERE seq = ? AND delivered_at IS NULL", at, seq);
+    this.#deliveredSoon.clear();
+  }
+
   /** Marks messages delivered (first time only); answers the ones that changed. */
   markDelivered(seqs: number[], now: number): Message[] {
+    this.flushDelivered();
     const changed: Message[] = [];
     for (const seq of new Set(seqs)) {
       const r = this.sql.exec<Row>("UPDATE messages SET delivered_at = ? WHERE seq = ? AND delivered_at IS NULL RETURNING *", now, seq).toArray()[0];

@@ -56,16 +56,18 @@ const newPid = () => {
 export class RecoveryLog {
   #head: number;
   #trimmed: number;
-  #sessions = 0;
-  /** the dialects recovery sessions speak: only their events are logged */
-  #dialects = new Set<Dialect>();
+  /** recovery sessions (pid -> dialect): only events one of them could be replayed are logged */
+  #sessions = new Map<string, Dialect>();
   /** when the oldest kept row was logged (null: none kept), so trimming is decided without a query */
   #oldestAt: number | null;
 
   constructor(private readonly sql: SqlStorage) {
-    this.#head = this.#meta("head");
     this.#trimmed = this.#meta("trimmed");
-    this.#sessions = this.#countSessions();
+    // the head is the newest row's offset; with no rows it is where the log was last emptied or trimmed
+    // (`head` in outbox_meta: where logs written before this rule kept it)
+    const newest = this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM outbox").one().s ?? 0;
+    this.#head = Math.max(newest, this.#trimmed, this.#meta("head"));
+    this.#loadSessions();
     this.#oldestAt = this.#oldest();
   }
 
@@ -81,15 +83,21 @@ export class RecoveryLog {
     this.sql.exec("INSERT OR REPLACE INTO outbox_meta (k, v) VALUES (?, ?)", k, v);
   }
 
-  #countSessions(): number {
-    const rows = this.sql.exec<{ dialect: string; n: number }>("SELECT dialect, count(*) AS n FROM sio_sessions GROUP BY dialect").toArray();
-    this.#dialects = new Set(rows.map((r) => r.dialect as Dialect));
-    return rows.reduce((a, r) => a + r.n, 0);
+  #loadSessions() {
+    const rows = this.sql.exec<{ pid: string; dialect: string }>("SELECT pid, dialect FROM sio_sessions").toArray();
+    this.#sessions = new Map(rows.map((r) => [r.pid, r.dialect as Dialect]));
   }
 
   /** Some recovery session exists, so emits are logged. */
   recoverable(): boolean {
-    return this.#sessions > 0;
+    return this.#sessions.size > 0;
+  }
+
+  /** Whether some recovery session could be replayed a row of this dialect and targeting. */
+  #replayable(dialect: Dialect | null, exceptPid: string | null, onlyPid: string | null): boolean {
+    if (onlyPid) return onlyPid !== exceptPid && this.#sessions.has(onlyPid) && (dialect === null || this.#sessions.get(onlyPid) === dialect);
+    for (const [pid, d] of this.#sessions) if (pid !== exceptPid && (dialect === null || d === dialect)) return true;
+    return false;
   }
 
   knows(pid: string): boolean {
@@ -131,7 +139,7 @@ export class RecoveryLog {
       sql.exec("DELETE FROM sio_sessions WHERE sid = ?", sid);
       sql.exec("INSERT INTO sio_sessions (pid, sid, dialect, base_seq, created_at, detached_at) VALUES (?, ?, ?, ?, ?, NULL)", pid, sid, dialect, this.#head, now);
     }
-    this.#sessions = this.#countSessions();
+    this.#loadSessions();
     return {
       pid,
       recovered: pid === prior?.pid,
@@ -151,8 +159,8 @@ export class RecoveryLog {
   expire(now: number) {
     const expired = this.sql.exec("DELETE FROM sio_sessions WHERE sid IS NULL AND detached_at < ?", now - RECOVERY_WINDOW_MS).rowsWritten;
     if (expired === 0) return;
-    this.#sessions = this.#countSessions();
-    if (this.#sessions === 0) {
+    this.#loadSessions();
+    if (this.#sessions.size === 0) {
       this.sql.exec("DELETE FROM outbox");
       this.#oldestAt = null;
       this.#trimmed = this.#head;
@@ -164,8 +172,9 @@ export class RecoveryLog {
   append(out: Outbound, now: number, exceptPid: string | null, onlyPid: string | null, delivery: DeliveryTag | null): LoggedEvent[] {
     const rows = outboundRows(out);
     if (!this.recoverable()) return rows.map((r) => ({ ...r, seq: null }));
-    // a dialect no recovery session speaks is not logged (a later session starts after it anyway)
-    const kept = rows.filter((r) => r.dialect === null || this.#dialects.has(r.dialect));
+    // what no recovery session could be replayed is not logged (a later session starts after it anyway):
+    // a dialect none speaks, or events only for the connection that is excepted
+    const kept = rows.filter((r) => this.#replayable(r.dialect, exceptPid, onlyPid));
     const tag = delivery ? JSON.stringify(delivery) : null;
     const logged = kept.map((r) => {
       this.#head += 1;
@@ -181,7 +190,6 @@ export class RecoveryLog {
       );
       return { ...r, seq: this.#head as number | null };
     });
-    this.#setMeta("head", this.#head);
     this.#oldestAt ??= now;
     if (this.#head - this.#trimmed > OUTBOX_MAX_ROWS || this.#oldestAt < now - OUTBOX_RETAIN_MS) this.#trim(now);
     return logged;

@@ -22,7 +22,13 @@ export interface SendRequest extends NewMessage {
   senderCopyAfterAnswer: boolean;
 }
 
-export type SendOutcome = { ok: true; record: MessageRecord; created: boolean } | RoomError;
+/**
+ * A new message's answer carries `deliveredAt` when a recipient's live
+ * connection had it before the answer (null: none had; absent for a repeated
+ * clientMsgId). A socket sender's own connection (`exceptSid`) hears the
+ * delivered status from its own gateway, after its ack, not from its hub.
+ */
+export type SendOutcome = { ok: true; record: MessageRecord; created: boolean; deliveredAt?: Date | null } | RoomError;
 
 export interface ReadOutcome {
   record: MessageRecord | null;

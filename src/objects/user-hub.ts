@@ -261,7 +261,8 @@ export class UserHub extends DurableObject<Env> implements UserHubRpc {
    * A new message for this user's devices. To a recipient: answers how many
    * live connections it was handed to (the room then counts it delivered).
    * To the sender: the other devices' copies, and `message_status`
-   * "delivered" to every device when a recipient had a live connection.
+   * "delivered" when a recipient had a live connection (to every device but
+   * the one that sent it over a socket, which hears it after its ack).
    */
   #message(m: NonNullable<HubCall["message"]>): number {
     const events = messageEvents(m.record);
@@ -271,11 +272,13 @@ export class UserHub extends DurableObject<Env> implements UserHubRpc {
       void this.emit(events.toRecipients, { delivery });
       return this.#liveSessions().length;
     }
-    void this.emit(events.toSender, { exceptSid: m.exceptSid ?? null });
+    // the connection that sent it (`exceptSid`) has its ack and hears the status from its own gateway
+    let out = events.toSender;
     if (m.deliveredAt) {
-      const status = messageStatusPayload({ messageId: msg.id, conversationId: msg.conversationId, seq: msg.seq }, "delivered", new Date(m.deliveredAt));
-      void this.emit([["message_status", status]]);
+      const status: EventArgs = ["message_status", messageStatusPayload({ messageId: msg.id, conversationId: msg.conversationId, seq: msg.seq }, "delivered", new Date(m.deliveredAt))];
+      out = Array.isArray(out) ? [...out, status] : (Object.fromEntries(Object.entries(out).map(([d, list]) => [d, [...list, status]])) as Outbound);
     }
+    void this.emit(out, { exceptSid: m.exceptSid ?? null });
     return 0;
   }
 

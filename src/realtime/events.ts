@@ -29,6 +29,12 @@ export interface SocketContext {
   /** Emit a server->client event of the event maps to this connection only. */
   emit<E extends ServerEventName>(event: E, payload: ServerPayload<E>): void;
   /**
+   * The same, once the event's acknowledgement has been answered (right
+   * away when the handler throws or there is none to answer). Optional so
+   * test doubles need not provide it; the gateway always does.
+   */
+  emitAfterAnswer?<E extends ServerEventName>(event: E, payload: ServerPayload<E>): void;
+  /**
    * Emit to this connection with an acknowledgement; resolves with the
    * client's reply arguments, rejects after a timeout or when the
    * connection closes. (Optional so test doubles need not provide it; the

@@ -26,6 +26,8 @@ import {
   messagesSince,
   readConversation,
   sendMessage,
+  type SendInput,
+  type SendResult,
   unreadTotal,
 } from "../../domain/messages";
 import { findUserByRef } from "../../domain/users";
@@ -34,7 +36,7 @@ import { conversationTag, messageConversationTag } from "../../lib/ids";
 import { fromSend001, fromSend003, fromSend004, parseSince, Send001, Send003, Send004 } from "../../lib/requests";
 import { GetMessages003, History002, MarkAsRead004, MarkMessageRead002, MarkMessagesRead, Send002, Sync } from "../../lib/socket-inputs";
 import { envelope } from "../../views/conversation";
-import { markedAsRead004 } from "../../views/events";
+import { markedAsRead004, messageStatusPayload } from "../../views/events";
 import { message001, message002, message003, message004, messagePage003 } from "../../views/message";
 import type { EventHandler, HandlerTable, SocketContext } from "../events";
 import { parsePayload, payloadObject } from "./payload";
@@ -45,19 +47,34 @@ const has = (p: Record<string, unknown>, key: string) => p[key] !== undefined &&
 /** The connection that sent a message over the socket gets its own confirmation; standard-dialect delivery skips it. */
 const exceptSid = (ctx: SocketContext) => (ctx.dialect === "standard" ? ctx.sid : null);
 
+/**
+ * A send over this socket. A standard-dialect connection is skipped by the
+ * delivery to the sender's devices, so it hears `message_status`
+ * "delivered" (when a recipient's live connection had the message) from
+ * here, after its acknowledgement, as the sender's other devices do from
+ * their hub.
+ */
+async function sendOverSocket(ctx: SocketContext, input: Omit<SendInput, "senderId" | "exceptSid" | "viaSocket">): Promise<SendResult> {
+  const except = exceptSid(ctx);
+  const result = await sendMessage(ctx.env, ctx.db, { ...input, senderId: ctx.userId, exceptSid: except, viaSocket: true });
+  if (except && result.deliveredAt) {
+    const m = result.record.message;
+    (ctx.emitAfterAnswer ?? ctx.emit)("message_status", messageStatusPayload({ messageId: m.id, conversationId: m.conversationId, seq: m.seq }, "delivered", result.deliveredAt));
+  }
+  return result;
+}
+
 // ---- send_message (002 / 004) -------------------------------------------
 
 const on_send_message: EventHandler<"send_message"> = async (ctx, payload) => {
   const p = payloadObject(payload, ctx.dialect === "chat-socket" ? 422 : 400);
   if (has(p, "receiverId")) {
     const b = parsePayload(Send002, p);
-    const result = await sendMessage(ctx.env, ctx.db, {
-      senderId: ctx.userId,
+    const result = await sendOverSocket(ctx, {
       recipientId: b.receiverId,
       text: b.content,
       type: b.messageType,
       clientMsgId: b.clientMsgId,
-      exceptSid: exceptSid(ctx), viaSocket: true,
       fields: { text: "content", recipient: "receiverId", attachment: "attachment", replyTo: "replyTo" },
     });
     const body = { success: true, message: message002(result.record) };
@@ -66,7 +83,7 @@ const on_send_message: EventHandler<"send_message"> = async (ctx, payload) => {
   }
   if (has(p, "to_email") || has(p, "conversation_id")) {
     const b = parsePayload(Send004, p, 422);
-    const result = await as422(() => sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend004(b), exceptSid: exceptSid(ctx), viaSocket: true }));
+    const result = await as422(() => sendOverSocket(ctx, fromSend004(b)));
     return message004(result.record);
   }
   throw ctx.dialect === "chat-socket"
@@ -80,13 +97,13 @@ const on_sendMessage: EventHandler<"sendMessage"> = async (ctx, payload) => {
   const p = payloadObject(payload);
   if (has(p, "conversationId")) {
     const b = parsePayload(Send003, p);
-    const result = await sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend003(b), exceptSid: exceptSid(ctx), viaSocket: true });
+    const result = await sendOverSocket(ctx, fromSend003(b));
     const data = message003(result.record);
     return result.created ? envelope(201, "Message sent successfully", data) : envelope(200, "Message already sent", data);
   }
   if (has(p, "recipientId")) {
     const b = parsePayload(Send001, p);
-    const result = await sendMessage(ctx.env, ctx.db, { senderId: ctx.userId, ...fromSend001(b), exceptSid: exceptSid(ctx), viaSocket: true });
+    const result = await sendOverSocket(ctx, fromSend001(b));
     return message001(result.record);
   }
   throw badRequest("conversationId: is required (003), or recipientId (001)");

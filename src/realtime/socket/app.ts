@@ -64,7 +64,8 @@ export function productApp(env: Env, db: Db): SocketApp {
     return budget;
   };
 
-  const contextFor = (socket: SocketHandle): SocketContext => {
+  /** `afterAnswer`: where an event handler's emitAfterAnswer queues (none: they go at once). */
+  const contextFor = (socket: SocketHandle, afterAnswer?: (() => void)[]): SocketContext => {
     const data = socket.data as unknown as ProductSocketData;
     return {
       env,
@@ -77,6 +78,7 @@ export function productApp(env: Env, db: Db): SocketApp {
       socketId: socket.id,
       pid: socket.pid,
       emit: (event, payload) => socket.emit(event, payload),
+      emitAfterAnswer: (event, payload) => (afterAnswer ? void afterAnswer.push(() => socket.emit(event, payload)) : socket.emit(event, payload)),
       emitWithAck: (event, ...args) => socket.emitWithAck(event, ...args),
     };
   };
@@ -135,7 +137,8 @@ export function productApp(env: Env, db: Db): SocketApp {
         socket.closeConnection("token expired");
         return;
       }
-      const ctx = contextFor(socket);
+      const afterAnswer: (() => void)[] = [];
+      const ctx = contextFor(socket, afterAnswer);
       const verdict = await budgetFor(socket).check(event);
       if (!verdict.ok) {
         const body = errorBody(429, verdict.message);
@@ -158,6 +161,7 @@ export function productApp(env: Env, db: Db): SocketApp {
         ctx.emit("error", { message: body.message });
         ack?.(body);
       }
+      for (const emit of afterAnswer) emit();
     },
 
     async onDisconnect(socket, reason) {
