@@ -30,6 +30,11 @@ export class Inbox {
     );
   }
 
+  /** The newest message seq this inbox has of a conversation (null: none). */
+  lastSeq(conversationId: string): number | null {
+    return this.sql.exec<{ s: number }>("SELECT last_seq AS s FROM inbox WHERE conversation_id = ?", conversationId).toArray()[0]?.s ?? null;
+  }
+
   /** Every conversation with its last message and unread count. */
   entries(): InboxEntry[] {
     return this.sql

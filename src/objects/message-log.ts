@@ -364,13 +364,13 @@ export class MessageLog {
   }
 
   /** The inbox entries of `userIds` for this conversation, at one new revision. */
-  inboxEntries(userIds: Iterable<string>, last: LastMessage | null = this.lastMessage()): Map<string, InboxEntry> {
+  inboxEntries(userIds: Iterable<string>, last: LastMessage | null = this.lastMessage(), lastSeq = this.#lastSeq): Map<string, InboxEntry> {
     // revisions grow across restarts without being stored: microseconds of the clock, or one more
     this.#rev = Math.max(this.#rev + 1, Date.now() * 1000);
     const positions = this.positions();
     const entries = new Map<string, InboxEntry>();
     for (const id of userIds) {
-      entries.set(id, { conversationId: this.conversationId, rev: this.#rev, lastSeq: this.#lastSeq, last, unread: positions.get(id)?.unread ?? 0 });
+      entries.set(id, { conversationId: this.conversationId, rev: this.#rev, lastSeq, last, unread: positions.get(id)?.unread ?? 0 });
     }
     return entries;
   }

@@ -63,10 +63,12 @@ export interface HubCall {
   /**
    * A new message, rendered by the hub in the dialects its connections speak
    * (one record crosses the wire instead of every view of it): to a
-   * recipient, or to the sender's own devices (except `exceptSid`), with
-   * `message_status` "delivered" when `deliveredAt` is set.
+   * recipient (skipped when the hub already has it: a room sends what it
+   * owes again after a restart), or to the sender's own devices (except
+   * `exceptSid`), with `message_status` "delivered" when `deliveredAt` is
+   * set (to `exceptSid` as well when `statusToAll`).
    */
-  message?: { record: MessageRecord; role: "recipient" | "sender"; deliveredAt?: Date | null } & Pick<Targeting, "exceptSid">;
+  message?: { record: MessageRecord; role: "recipient" | "sender"; deliveredAt?: Date | null; statusToAll?: boolean } & Pick<Targeting, "exceptSid">;
 }
 
 /** One user's hub (named by the user's `_id`): live sessions and presence, outbox, inbox, status timer. */

@@ -248,8 +248,11 @@ export class UserHub extends DurableObject<Env> implements UserHubRpc {
   }
 
   #deliverOne(call: HubCall): number {
+    const m = call.message;
+    // a message this hub already has (its inbox is at or past it) came again from a restarted room
+    if (m?.role === "recipient" && (this.#inbox.lastSeq(m.record.message.conversationId) ?? 0) >= m.record.message.seq) return 0;
     if (call.inbox) this.#inbox.apply(call.inbox);
-    if (call.message) return this.#message(call.message);
+    if (m) return this.#message(m);
     if (!call.out) return 0;
     const onlyPid = call.opts?.onlyPid;
     if (onlyPid && !this.#outbox.knows(onlyPid)) return -1;
@@ -272,13 +275,15 @@ export class UserHub extends DurableObject<Env> implements UserHubRpc {
       void this.emit(events.toRecipients, { delivery });
       return this.#liveSessions().length;
     }
-    // the connection that sent it (`exceptSid`) has its ack and hears the status from its own gateway
+    // the connection that sent it (`exceptSid`) has its ack, and the status too unless `statusToAll`
     let out = events.toSender;
+    const exceptSid = m.exceptSid ?? null;
     if (m.deliveredAt) {
       const status: EventArgs = ["message_status", messageStatusPayload({ messageId: msg.id, conversationId: msg.conversationId, seq: msg.seq }, "delivered", new Date(m.deliveredAt))];
-      out = Array.isArray(out) ? [...out, status] : (Object.fromEntries(Object.entries(out).map(([d, list]) => [d, [...list, status]])) as Outbound);
+      if (m.statusToAll && exceptSid) void this.emit([status]);
+      else out = Array.isArray(out) ? [...out, status] : (Object.fromEntries(Object.entries(out).map(([d, list]) => [d, [...list, status]])) as Outbound);
     }
-    void this.emit(out, { exceptSid: m.exceptSid ?? null });
+    void this.emit(out, { exceptSid });
     return 0;
   }
 

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { createDb, d1Stats } from "../../src/db/client";
 import { users } from "../../src/db/schema";
 import type { Env } from "../../src/env";
+import { messageId } from "../../src/lib/ids";
 import { HubMail } from "../../src/objects/hub-mail";
 
 import { api, fakeSocket, makeUser, pairMessages } from "./helpers";
@@ -65,6 +66,50 @@ describe("recovery survives the hub's eviction", () => {
     const replayed = back.replay.map((r) => JSON.parse(r.event) as [string, any]).filter(([e]) => e === "receive_message");
     expect(replayed.map(([, m]) => m.content)).toEqual(["away 1", "away 2", "away 3"]);
     expect(replayed.map(([, m]) => m._id)).toEqual(sent.map((m) => m._id));
+  });
+});
+
+describe("a group send is answered once committed; the fan-out mark makes its delivery survive a restart", () => {
+  it("a restarted room sends what it committed but may not have fanned out; a hub that has a message skips it", async () => {
+    const [a, b, c] = [await makeUser({ name: "Ann" }), await makeUser({ name: "Ben" }), await makeUser({ name: "Cid" })];
+    const group = await api("POST", "/api/conversations/group", { token: a.token, body: { name: "Crew", members: [b._id, c._id] } });
+    const conversationId = group.body.data._id as string;
+    const hub = hubStub(b._id);
+    const away = await hub.openSession(`gone${crypto.randomUUID().replace(/-/g, "")}`, "standard");
+    const sa = fakeSocket(a);
+    const one = await sa.call("sendMessage", { conversationId, message: "one" });
+    expect(one).toMatchObject({ statusCode: 201, data: { message: "one" } });
+    const room = roomStub(conversationId);
+    await room.deliveriesIdle();
+    // a crash as the room commits "two": stored, not fanned out; and "one"'s progress not yet written
+    await runInDurableObject(room, (_r, state) => {
+      const sql = state.storage.sql;
+      const seq = sql.exec<{ s: number }>("SELECT max(seq) AS s FROM messages").one().s + 1;
+      const at = Date.now();
+      sql.exec("INSERT INTO messages (seq, id, sender_id, type, text, created_at) VALUES (?, ?, ?, 'text', 'two', ?)", seq, messageId(at, conversationId, seq), a._id, at);
+      state.storage.kv.put("fannedOut", seq - 2);
+    });
+    await evictDurableObject(room);
+    await room.deliveriesIdle();
+    const back = await hub.openSession(`back${crypto.randomUUID().replace(/-/g, "")}`, "standard", { pid: away.pid, offset: away.offset });
+    const received = back.replay.map((r) => JSON.parse(r.event) as [string, any]).filter(([e]) => e === "receive_message");
+    expect(received.map(([, m]) => m.content)).toEqual(["one", "two"]);
+    // and the mark moved past both: a further restart owes nothing
+    expect(await runInDurableObject(room, (_r, state) => state.storage.kv.get("fannedOut"))).toBe(2);
+  });
+});
+
+describe("a 1-on-1 socket send's answer tells whether it was delivered", () => {
+  it("the sending connection hears message_status delivered from its own gateway (after its ack), not from its hub", async () => {
+    const [a, b] = [await makeUser(), await makeUser()];
+    await hubStub(b._id).openSession(`live${crypto.randomUUID().replace(/-/g, "")}`, "standard");
+    const sa = fakeSocket(a);
+    const sent = await sa.call("send_message", { receiverId: b._id, content: "to a live recipient" });
+    expect(sa.of("message_status")).toEqual([expect.objectContaining({ messageId: sent.message._id, status: "delivered", seq: sent.message.seq })]);
+    // offline recipient: no status
+    const c = await makeUser();
+    await sa.call("send_message", { receiverId: c._id, content: "to nobody online" });
+    expect(sa.of("message_status")).toHaveLength(1);
   });
 });
 

@@ -1,0 +1,50 @@
+/**
+ * How far a conversation's room has fanned its messages out: every message
+ * up to `done` has reached (or been parked for) every member's hub, the
+ * sender's included. Kept in the room's storage, written lazily (with the
+ * room's next write, see ConversationRoom); so after a restart the room
+ * knows which committed messages may not have reached the hubs and sends
+ * them again (a hub skips a message it already has, see UserHub). This is
+ * what lets a group send be answered once it is committed: a stored
+ * message always reaches its members' recovery logs and inboxes.
+ */
+const KEY = "fannedOut";
+
+export class FanOutMark {
+  #inFlight = new Set<number>();
+  #done: number;
+  #saved: number;
+
+  constructor(
+    private readonly kv: SyncKvStorage,
+    lastSeq: number,
+  ) {
+    const stored = kv.get<number>(KEY);
+    // a room from before this mark: everything it has was fanned out when it was sent
+    if (stored === undefined) kv.put(KEY, lastSeq);
+    this.#done = this.#saved = stored ?? lastSeq;
+  }
+
+  /** Messages committed but not known to have reached the hubs: seq in (lo, hi]. */
+  owed(lastSeq: number): { lo: number; hi: number } | null {
+    return this.#done < lastSeq ? { lo: this.#done, hi: lastSeq } : null;
+  }
+
+  start(seq: number): void {
+    this.#inFlight.add(seq);
+  }
+
+  /** Message `seq`'s fan-out is done; `lastSeq`: the log's newest (messages committed after it are in flight). */
+  finish(seq: number, lastSeq: number): void {
+    this.#inFlight.delete(seq);
+    const done = this.#inFlight.size ? Math.min(...this.#inFlight) - 1 : lastSeq;
+    if (done > this.#done) this.#done = done;
+  }
+
+  /** Writes the mark when it moved (called with the room's next write). */
+  flush(): void {
+    if (this.#done === this.#saved) return;
+    this.kv.put(KEY, this.#done);
+    this.#saved = this.#done;
+  }
+}
