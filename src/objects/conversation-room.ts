@@ -9,11 +9,11 @@
  * profile fields and the block state between them are cached from D1 and
  * reloaded when a write that changes them calls `invalidate`.
  *
- * After a commit the room fans the message out (src/objects/hub-mail.ts):
- * one call per member to the member's UserHub, which keeps the member's
- * inbox (last message, unread count) and recovery log and passes the events
- * to every connected device. Members' lanes run side by side; each member
- * gets the conversation's messages in `seq` order.
+ * After a commit the room fans the message out (./room-fan-out.ts): one
+ * call per member to the member's UserHub, which keeps the member's inbox
+ * (last message, unread count) and recovery log and passes the events to
+ * every connected device. Members' lanes run side by side; each member gets
+ * the conversation's messages in `seq` order, also across a restart.
  *
  * Also live here: typing (who is typing until when; the alarm ends it) and
  * the room of connections that joined (004 `join_conversation`, 003
@@ -26,11 +26,11 @@ import type { MembershipChange } from "../domain/read-models";
 import type { Env } from "../env";
 import type { Outbound, RoomTargeting } from "../domain/outbound";
 import { markedAsRead004, messageChangeEvents, messageRead002, messageStatusPayload, typingEvents } from "../views/events";
-import { FanOutMark } from "./fan-out-mark";
 import { BACKLOG_RETRY_MS, HubMail } from "./hub-mail";
 import { MessageLog } from "./message-log";
-import { lastOf, notFound, type ReadOutcome, type RoomError, type SendOutcome, type SendRequest } from "./room-api";
+import { notFound, type ReadOutcome, type RoomError, type SendOutcome, type SendRequest } from "./room-api";
 import { announcement, blockedIn, loadMembers, type Members, otherMember } from "./room-members";
+import { RoomFanOut } from "./room-fan-out";
 import { catchUp, historyPage, messageById, type RoomView, unreadOf } from "./room-reads";
 import { TypingState } from "./room-typing";
 import type { ConversationRoomRpc } from "./rpc";
@@ -39,9 +39,6 @@ import { ownName } from "./stubs";
 export { TYPING_TTL_MS } from "./room-typing";
 export type { ReadOutcome, RoomError, SendOutcome, SendRequest } from "./room-api";
 
-/** How long a noted write may wait for the room's next write before it is written by itself. */
-const NOTED_FLUSH_MS = 1_000;
-
 export class ConversationRoom extends DurableObject<Env> implements ConversationRoomRpc {
   /** the conversation's `_id` (the name the room is reached by) */
   readonly #id: string;
@@ -49,7 +46,7 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
   #loading: Promise<Members | null> | null = null;
   #log!: MessageLog;
   #mail!: HubMail;
-  #fanned!: FanOutMark;
+  #fanOut!: RoomFanOut;
   readonly #typing: TypingState;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -61,7 +58,7 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
       for (const statement of ROOM_SCHEMA) ctx.storage.sql.exec(statement);
       this.#log = new MessageLog(ctx.storage.sql, this.#id);
       this.#mail = new HubMail(ctx.storage.sql, env, () => void this.#armAlarm());
-      this.#fanned = new FanOutMark(ctx.storage.kv, this.#log.lastSeq);
+      this.#fanOut = new RoomFanOut(ctx.storage.kv, this.#log, this.#mail);
       await this.#fanOutOwed();
     });
   }
@@ -72,15 +69,13 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
    * still gets them in order; a hub skips what it already has).
    */
   async #fanOutOwed() {
-    const owed = this.#fanned.owed(this.#log.lastSeq);
-    if (!owed) return;
-    const messages = this.#log.range(owed.lo, owed.hi);
-    for (const m of messages) this.#fanned.start(m.seq);
+    const messages = this.#fanOut.owed();
+    if (!messages.length) return;
     try {
       const members = await this.#load();
       if (!members) return;
       for (const record of this.#log.hydrate(messages, members.people)) {
-        this.ctx.waitUntil(this.#fanOut(members, this.#log, record, null).then(({ done }) => done));
+        this.ctx.waitUntil(this.#fanOut.message(members, record, null).then(({ done }) => done));
       }
     } catch (err) {
       // the mark stays behind them: the next start tries again
@@ -92,7 +87,7 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
 
   /** The cached members, loaded from D1 once (one batch); null when the conversation does not exist. */
   async #load(): Promise<Members | null> {
-    this.#flushNoted();
+    this.#fanOut.flushNoted();
     if (this.#members) return this.#members;
     this.#loading ??= this.#fetchMembers().finally(() => (this.#loading = null));
     return this.#loading;
@@ -158,80 +153,12 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
     // A socket send to a group is answered once committed (the fan-out mark makes its delivery
     // survive a restart); a 1-on-1 one once the recipient's hub has it, so its answer tells whether
     // it was delivered; a REST send once the sender's own inbox has it too.
-    const fanOut = this.#fanOut(members, log, record, req.exceptSid, !req.senderCopyAfterAnswer || members.people.size <= 2);
+    const fanOut = this.#fanOut.message(members, record, req.exceptSid, !req.senderCopyAfterAnswer || members.people.size <= 2);
     this.ctx.waitUntil(fanOut.then(({ done }) => done));
     if (req.senderCopyAfterAnswer && members.people.size > 2) return { ok: true, record, created: true };
     const { done, deliveredAt } = await fanOut;
     if (!req.senderCopyAfterAnswer) await done;
     return { ok: true, record, created: true, deliveredAt };
-  }
-
-  /**
-   * One call per member, each on the member's lane (so every member gets the
-   * conversation's messages in order); the lanes run side by side, and a hub
-   * answers once it has logged and queued the events, not when devices got them.
-   * Resolves once the recipients' hubs have it, with `done`: the sender's
-   * call (on its lane behind the recipients', as it carries the delivered
-   * status), after which the fan-out mark moves past the message.
-   * `exceptSid`, the socket connection that sent it, gets no copy; it hears
-   * the status from the send's answer when `answerHasStatus`, else from its hub.
-   */
-  async #fanOut(
-    members: Members,
-    log: MessageLog,
-    record: MessageRecord,
-    exceptSid: string | null,
-    answerHasStatus = false,
-  ): Promise<{ done: Promise<unknown>; deliveredAt: Date | null }> {
-    const m = record.message;
-    this.#fanned.start(m.seq);
-    const finish = () => {
-      this.#fanned.finish(m.seq, log.lastSeq);
-      this.#noteWrite();
-    };
-    const entries = log.inboxEntries(members.people.keys(), lastOf(record), m.seq);
-    const recipients = [...members.people.keys()].filter((id) => id !== m.senderId);
-    const reached = await Promise.all(recipients.map((id) => this.#mail.send(id, { inbox: entries.get(id), message: { record, role: "recipient" } })));
-    // handed to a live connection of a recipient: delivered; the sender's devices hear it with their copy
-    const deliveredAt = reached.some((n) => (n ?? 0) > 0) ? this.#delivered(m.seq) : null;
-    if (!members.people.has(m.senderId)) {
-      finish();
-      return { done: Promise.resolve(), deliveredAt };
-    }
-    const forSender = deliveredAt ? { ...record, message: { ...m, deliveredAt } } : record;
-    const done = this.#mail
-      .send(m.senderId, {
-        inbox: entries.get(m.senderId),
-        message: { record: forSender, role: "sender", exceptSid, deliveredAt, statusToAll: !answerHasStatus },
-      })
-      .then(finish);
-    return { done, deliveredAt };
-  }
-
-  #flushTimer: ReturnType<typeof setTimeout> | null = null;
-
-  /**
-   * Noted writes (delivered times, the fan-out mark) go with the room's next
-   * read or write, or at the latest NOTED_FLUSH_MS later: a send then costs
-   * one storage transaction, not three.
-   */
-  #noteWrite() {
-    this.#flushTimer ??= setTimeout(() => this.#flushNoted(), NOTED_FLUSH_MS);
-  }
-
-  #flushNoted() {
-    if (this.#flushTimer) clearTimeout(this.#flushTimer);
-    this.#flushTimer = null;
-    this.#log.flushDelivered();
-    this.#fanned.flush();
-  }
-
-  /** A new message reached a recipient's live connection (noted, see #noteWrite). */
-  #delivered(seq: number): Date {
-    const at = Date.now();
-    this.#log.noteDelivered(seq, at);
-    this.#noteWrite();
-    return new Date(at);
   }
 
   /** Messages reached a recipient's connection (live, or replayed to a recovering one). */
@@ -246,7 +173,7 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
   /** Resolves when every hub call queued so far has been made and noted deliveries are written (tests). */
   async deliveriesIdle(): Promise<void> {
     await this.#mail.idle();
-    this.#flushNoted();
+    this.#fanOut.flushNoted();
   }
 
   // ---- reading ----

@@ -2,7 +2,7 @@
  * How far a conversation's room has fanned its messages out: every message
  * up to `done` has reached (or been parked for) every member's hub, the
  * sender's included. Kept in the room's storage, written lazily (with the
- * room's next write, see ConversationRoom); so after a restart the room
+ * room's next write, see ./room-fan-out.ts); so after a restart the room
  * knows which committed messages may not have reached the hubs and sends
  * them again (a hub skips a message it already has, see UserHub). This is
  * what lets a group send be answered once it is committed: a stored
