@@ -39,6 +39,9 @@ import { ownName } from "./stubs";
 export { TYPING_TTL_MS } from "./room-typing";
 export type { ReadOutcome, RoomError, SendOutcome, SendRequest } from "./room-api";
 
+/** A group send over a socket is answered once committed while fewer fan-outs than this are under way. */
+export const EARLY_ANSWER_MAX_PENDING = 32;
+
 export class ConversationRoom extends DurableObject<Env> implements ConversationRoomRpc {
   /** the conversation's `_id` (the name the room is reached by) */
   readonly #id: string;
@@ -151,11 +154,13 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
       read: false,
     };
     // A socket send to a group is answered once committed (the fan-out mark makes its delivery
-    // survive a restart); a 1-on-1 one once the recipient's hub has it, so its answer tells whether
-    // it was delivered; a REST send once the sender's own inbox has it too.
-    const fanOut = this.#fanOut.message(members, record, req.exceptSid, !req.senderCopyAfterAnswer || members.people.size <= 2);
+    // survive a restart), unless the fan-outs under way are many: then, as a 1-on-1 send, once the
+    // recipients' hubs have it (so senders cannot outrun delivery, and the answer tells whether it
+    // was delivered); a REST send once the sender's own inbox has it too.
+    const early = req.senderCopyAfterAnswer && members.people.size > 2 && this.#fanOut.pending < EARLY_ANSWER_MAX_PENDING;
+    const fanOut = this.#fanOut.message(members, record, req.exceptSid, !early);
     this.ctx.waitUntil(fanOut.then(({ done }) => done));
-    if (req.senderCopyAfterAnswer && members.people.size > 2) return { ok: true, record, created: true };
+    if (early) return { ok: true, record, created: true };
     const { done, deliveredAt } = await fanOut;
     if (!req.senderCopyAfterAnswer) await done;
     return { ok: true, record, created: true, deliveredAt };

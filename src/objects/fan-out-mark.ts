@@ -30,6 +30,11 @@ export class FanOutMark {
     return this.#done < lastSeq ? { lo: this.#done, hi: lastSeq } : null;
   }
 
+  /** Messages whose fan-out is under way. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
   start(seq: number): void {
     this.#inFlight.add(seq);
   }

@@ -37,6 +37,11 @@ export class RoomFanOut {
     this.#mark = new FanOutMark(kv, log.lastSeq);
   }
 
+  /** Messages whose fan-out is under way (not yet at every member's hub). */
+  get pending(): number {
+    return this.#mark.inFlight;
+  }
+
   /** After a restart: the committed messages whose fan-out may not have reached every hub (marked as in flight). */
   owed(): Message[] {
     const owed = this.#mark.owed(this.log.lastSeq);

@@ -99,6 +99,26 @@ describe("a group send is answered once committed; the fan-out mark makes its de
   });
 });
 
+describe("group senders cannot outrun delivery", () => {
+  it("group sends are answered once committed, but not while many fan-outs are under way: those wait for the hubs (and their answer carries the status)", async () => {
+    const [a, b, c] = [await makeUser(), await makeUser(), await makeUser()];
+    const group = await api("POST", "/api/conversations/group", { token: a.token, body: { name: "Busy", members: [b._id, c._id] } });
+    const conversationId = group.body.data._id as string;
+    await hubStub(b._id).openSession(`live${crypto.randomUUID().replace(/-/g, "")}`, "standard");
+    const [sa, sc] = [fakeSocket(a), fakeSocket(c)];
+    const sends = [...Array(45).keys()].flatMap((i) => [sa.call("sendMessage", { conversationId, message: `a${i}` }), sc.call("sendMessage", { conversationId, message: `c${i}` })]);
+    const answers = await Promise.all(sends);
+    expect(answers.every((r) => r.statusCode === 201)).toBe(true);
+    const withStatus = sa.of("message_status").length + sc.of("message_status").length;
+    // the first sends were answered at once (no status in the answer); once 32 were under way, later ones waited
+    expect(withStatus).toBeGreaterThan(0);
+    expect(withStatus).toBeLessThan(90);
+    await roomStub(conversationId).deliveriesIdle();
+    const history = await api("GET", `/api/conversations/${conversationId}/messages?limit=100`, { token: b.token });
+    expect(history.body).toHaveLength(90);
+  });
+});
+
 describe("a 1-on-1 socket send's answer tells whether it was delivered", () => {
   it("the sending connection hears message_status delivered from its own gateway (after its ack), not from its hub", async () => {
     const [a, b] = [await makeUser(), await makeUser()];
