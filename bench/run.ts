@@ -537,6 +537,8 @@ function seedRoom(stateDir: string, conversationId: string, senderId: string, up
          SELECT ? + i, printf('%08x%s%08x', ?, ?, ? + i), ?, 'text', 'seeded ' || i, ? FROM n`,
       ).run(add, last.s, Math.floor(at / 1000), tag, last.s, senderId, at);
       db.prepare("UPDATE reads SET unread = unread + ? WHERE active = 1 AND user_id != ?").run(add, senderId);
+      // seeded history is not news: the room must not fan it out as owed when it wakes
+      db.prepare("UPDATE fan_out_mark SET done = ?").run(upTo);
       db.exec("COMMIT");
       return add;
     } finally {

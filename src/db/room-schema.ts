@@ -18,6 +18,8 @@
  *   (004 `join_conversation`, 003 `joinGroup`).
  * - `hub_backlog`: calls to members' UserHubs that failed even after
  *   retries, sent again in order by the alarm.
+ * - `fan_out_mark`: one row, `done`: every message up to it has reached
+ *   every member's hub (src/objects/fan-out-mark.ts).
  */
 export const ROOM_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS messages (
@@ -55,4 +57,5 @@ export const ROOM_SCHEMA = [
   "CREATE TABLE IF NOT EXISTS people (user_id TEXT PRIMARY KEY, json TEXT NOT NULL)",
   "CREATE TABLE IF NOT EXISTS joined (pid TEXT PRIMARY KEY, user_id TEXT NOT NULL, joined_at INTEGER NOT NULL)",
   "CREATE TABLE IF NOT EXISTS hub_backlog (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, call TEXT NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS fan_out_mark (id INTEGER PRIMARY KEY CHECK (id = 1), done INTEGER NOT NULL)",
 ];

@@ -61,7 +61,7 @@ export class ConversationRoom extends DurableObject<Env> implements Conversation
       for (const statement of ROOM_SCHEMA) ctx.storage.sql.exec(statement);
       this.#log = new MessageLog(ctx.storage.sql, this.#id);
       this.#mail = new HubMail(ctx.storage.sql, env, () => void this.#armAlarm());
-      this.#fanOut = new RoomFanOut(ctx.storage.kv, this.#log, this.#mail);
+      this.#fanOut = new RoomFanOut(ctx.storage.sql, this.#log, this.#mail);
       await this.#fanOutOwed();
     });
   }

@@ -8,7 +8,12 @@
  * what lets a group send be answered once it is committed: a stored
  * message always reaches its members' recovery logs and inboxes.
  */
-const KEY = "fannedOut";
+/**
+ * At most this many messages are sent again after a restart: the mark lags
+ * the fan-out by about a second, so more owed than this means the mark was
+ * lost, not the fan-out (the older ones are taken as fanned out, and logged).
+ */
+export const OWED_MAX = 1_000;
 
 export class FanOutMark {
   #inFlight = new Set<number>();
@@ -16,18 +21,20 @@ export class FanOutMark {
   #saved: number;
 
   constructor(
-    private readonly kv: SyncKvStorage,
+    private readonly sql: SqlStorage,
     lastSeq: number,
   ) {
-    const stored = kv.get<number>(KEY);
+    const stored = sql.exec<{ done: number }>("SELECT done FROM fan_out_mark WHERE id = 1").toArray()[0]?.done;
     // a room from before this mark: everything it has was fanned out when it was sent
-    if (stored === undefined) kv.put(KEY, lastSeq);
+    if (stored === undefined) sql.exec("INSERT INTO fan_out_mark (id, done) VALUES (1, ?)", lastSeq);
     this.#done = this.#saved = stored ?? lastSeq;
   }
 
-  /** Messages committed but not known to have reached the hubs: seq in (lo, hi]. */
+  /** Messages committed but not known to have reached the hubs: seq in (lo, hi] (at most OWED_MAX). */
   owed(lastSeq: number): { lo: number; hi: number } | null {
-    return this.#done < lastSeq ? { lo: this.#done, hi: lastSeq } : null;
+    if (this.#done >= lastSeq) return null;
+    if (lastSeq - this.#done > OWED_MAX) console.error("fan-out mark far behind the log; sending only the newest", this.#done, lastSeq);
+    return { lo: Math.max(this.#done, lastSeq - OWED_MAX), hi: lastSeq };
   }
 
   /** Messages whose fan-out is under way. */
@@ -49,7 +56,7 @@ export class FanOutMark {
   /** Writes the mark when it moved (called with the room's next write). */
   flush(): void {
     if (this.#done === this.#saved) return;
-    this.kv.put(KEY, this.#done);
+    this.sql.exec("UPDATE fan_out_mark SET done = ? WHERE id = 1", this.#done);
     this.#saved = this.#done;
   }
 }

@@ -30,11 +30,11 @@ export class RoomFanOut {
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
-    kv: SyncKvStorage,
+    sql: SqlStorage,
     private readonly log: MessageLog,
     private readonly mail: HubMail,
   ) {
-    this.#mark = new FanOutMark(kv, log.lastSeq);
+    this.#mark = new FanOutMark(sql, log.lastSeq);
   }
 
   /** Messages whose fan-out is under way (not yet at every member's hub). */

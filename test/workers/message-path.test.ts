@@ -87,7 +87,7 @@ describe("a group send is answered once committed; the fan-out mark makes its de
       const seq = sql.exec<{ s: number }>("SELECT max(seq) AS s FROM messages").one().s + 1;
       const at = Date.now();
       sql.exec("INSERT INTO messages (seq, id, sender_id, type, text, created_at) VALUES (?, ?, ?, 'text', 'two', ?)", seq, messageId(at, conversationId, seq), a._id, at);
-      state.storage.kv.put("fannedOut", seq - 2);
+      sql.exec("UPDATE fan_out_mark SET done = ?", seq - 2);
     });
     await evictDurableObject(room);
     await room.deliveriesIdle();
@@ -95,7 +95,7 @@ describe("a group send is answered once committed; the fan-out mark makes its de
     const received = back.replay.map((r) => JSON.parse(r.event) as [string, any]).filter(([e]) => e === "receive_message");
     expect(received.map(([, m]) => m.content)).toEqual(["one", "two"]);
     // and the mark moved past both: a further restart owes nothing
-    expect(await runInDurableObject(room, (_r, state) => state.storage.kv.get("fannedOut"))).toBe(2);
+    expect(await runInDurableObject(room, (_r, state) => state.storage.sql.exec<{ done: number }>("SELECT done FROM fan_out_mark").one().done)).toBe(2);
   });
 });
 
