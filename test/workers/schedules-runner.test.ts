@@ -282,10 +282,12 @@ describe("changing the profile time zone", () => {
     const u = await makeUser({ timezone: "America/New_York" });
     const hub = hubStub(u._id);
     const alarm = () => runInDurableObject(hub, (_i, state) => state.storage.getAlarm());
-    // first occurrence 09:00-10:00 New York summer time (13:00Z), daily
+    // daily, one hour starting six hours of the clock away from now (so no occurrence is in progress
+    // while the test runs, whatever the time of day, in New York summer or winter time alike)
+    const hour = String((new Date().getUTCHours() + 6) % 24).padStart(2, "0");
     const created = await api("POST", `/api/users/${u._id}/schedules`, {
       token: u.token,
-      body: { status: "meeting", startTime: "2025-07-01T13:00:00Z", endTime: "2025-07-01T14:00:00Z", repeat: "daily" },
+      body: { status: "meeting", startTime: `2025-07-01T${hour}:00:00Z`, endTime: `2025-07-01T${hour}:59:00Z`, repeat: "daily" },
     });
     expect(created.status).toBe(201);
     const next = (await api("GET", "/api/status/schedules/upcoming?limit=1", { token: u.token })).body.data[0];
@@ -295,8 +297,8 @@ describe("changing the profile time zone", () => {
     const moved = await api("PUT", "/api/users/profile", { token: u.token, body: { timezone: "Asia/Tokyo" } });
     expect(moved.status).toBe(200);
     const nextTokyo = (await api("GET", "/api/status/schedules/upcoming?limit=1", { token: u.token })).body.data[0];
-    // 13:00Z is 22:00 in Tokyo (no DST there): every occurrence is at 13:00Z
-    expect(nextTokyo.startTime).toMatch(/T13:00:00\.000Z$/);
+    // Tokyo has no DST: every occurrence starts at the first one's UTC hour (in New York, winter moved it by one)
+    expect(nextTokyo.startTime).toMatch(new RegExp(`T${hour}:00:00\\.000Z$`));
     expect(await alarm()).toBe(Date.parse(nextTokyo.startTime));
   });
 });
